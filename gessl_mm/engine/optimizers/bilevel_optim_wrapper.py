@@ -1,0 +1,221 @@
+"""The optimizer wrapper that owns GeSSL's bi-level optimisation."""
+import re
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.optim import OptimWrapper
+from mmpretrain.registry import OPTIM_WRAPPERS
+from torch import nn
+from torch.optim import Optimizer
+
+from .hypergrad import (InnerTrajectory, LossFn, Params, check_method, gradient_descent,
+                        hypergradient)
+
+
+class NonFiniteError(FloatingPointError):
+    """A loss or hypergradient is NaN or infinite; the weights were not updated."""
+
+
+@OPTIM_WRAPPERS.register_module()
+class BiLevelOptimWrapper(OptimWrapper):
+    """Optimizer wrapper for GeSSL's bi-level optimisation (paper §4.3, Algorithm 1).
+
+    It owns the first level (``inner_steps`` steps of plain gradient descent with
+    ``inner_lr`` on a task's SSL loss), the self-motivated target (``target_steps - 1``
+    further steps, detached), the hypergradient, and the second level: hypergradients are
+    summed over ``tasks_per_update`` tasks (across iterations when a batch holds fewer) and
+    then applied by the wrapped optimizer, whose learning rate is the outer ``beta``.
+    mmengine's parameter schedulers act on ``beta``; ``clip_grad`` clips the summed
+    hypergradient.
+
+    Args:
+        optimizer: the outer optimizer (``beta`` is its ``lr``).
+        inner_lr: ``alpha``, the inner (and target) step size.
+        inner_steps: ``K >= 1``.
+        target_steps: ``lambda >= 1``; the target takes ``lambda - 1`` steps beyond ``K``.
+        tasks_per_update: ``n``, tasks whose hypergradients make one outer update.
+        hypergrad: ``dict(type=METHOD, **options)``, see
+            :func:`gessl_mm.engine.optimizers.hypergrad.hypergradient`.
+        inner_params: ``'all'`` or regular expressions matched at the start of the base
+            algorithm's parameter names (e.g. ``['neck', 'head']``); only those adapt in the
+            inner loop, all parameters get their hypergradient.
+        amp: mixed precision for the forward passes: False, True (bfloat16) or
+            ``dict(dtype='bfloat16' | 'float16')``. There is no loss scaling: prefer
+            bfloat16.
+        clip_grad: as in :class:`mmengine.optim.OptimWrapper`.
+    """
+
+    def __init__(self,
+                 optimizer: Optimizer,
+                 inner_lr: float,
+                 inner_steps: int = 1,
+                 target_steps: int = 10,
+                 tasks_per_update: int = 8,
+                 hypergrad: Optional[dict] = None,
+                 inner_params: Union[str, Sequence[str]] = 'all',
+                 amp: Union[bool, dict] = False,
+                 accumulative_counts: int = 1,
+                 clip_grad: Optional[dict] = None) -> None:
+        if accumulative_counts != 1:
+            raise ValueError('optim_wrapper.accumulative_counts is not used by '
+                             'BiLevelOptimWrapper: set optim_wrapper.tasks_per_update instead')
+        super().__init__(optimizer, clip_grad=clip_grad)
+        _check_positive('inner_lr', inner_lr, float)
+        _check_positive('inner_steps', inner_steps, int)
+        _check_positive('target_steps', target_steps, int)
+        _check_positive('tasks_per_update', tasks_per_update, int)
+        self.inner_lr = float(inner_lr)
+        self.inner_steps = inner_steps
+        self.target_steps = target_steps
+        self.tasks_per_update = tasks_per_update
+
+        hypergrad = dict(hypergrad or dict(type='finite_diff'))
+        self.hypergrad_method = hypergrad.pop('type', 'finite_diff')
+        check_method(self.hypergrad_method, hypergrad)
+        self.hypergrad_options = hypergrad
+
+        if inner_params != 'all':
+            if isinstance(inner_params, str) or not inner_params:
+                raise ValueError("optim_wrapper.inner_params must be 'all' or a non-empty list of "
+                                 f'regular expressions, got {inner_params!r}')
+            inner_params = [re.compile(p) for p in inner_params]
+        self.inner_params = inner_params
+        self.amp_dtype = _amp_dtype(amp)
+        self.tasks_accumulated = 0
+
+    # ------------------------------------------------------------------ first level
+    def adapted_names(self, names: Sequence[str]) -> List[str]:
+        """The names among ``names`` that ``inner_params`` selects for inner steps."""
+        if self.inner_params == 'all':
+            return list(names)
+        adapted = [n for n in names if any(p.match(n) for p in self.inner_params)]
+        if not adapted:
+            patterns = [p.pattern for p in self.inner_params]
+            raise ValueError(f'optim_wrapper.inner_params={patterns} matches no parameter; '
+                             f'parameter names look like {list(names)[:4]}')
+        return adapted
+
+    def adapt(self, params: Params, inner_loss_fn: LossFn,
+              adapted: Sequence[str]) -> InnerTrajectory:
+        """First level: ``K`` inner steps from ``params``; differentiable for ``reverse``."""
+        return gradient_descent(params, inner_loss_fn, self.inner_lr, self.inner_steps, adapted,
+                                create_graph=self.hypergrad_method == 'reverse')
+
+    def self_motivated_target(self, trajectory: InnerTrajectory,
+                              inner_loss_fn: LossFn) -> InnerTrajectory:
+        """``lambda - 1`` further steps from the adapted weights, without a graph to theta.
+
+        Its first loss is the inner loss after adaptation (the same forward pass).
+        """
+        start = {n: t.detach().requires_grad_(n in trajectory.adapted)
+                 for n, t in trajectory.final.items()}
+        return gradient_descent(start, inner_loss_fn, self.inner_lr, self.target_steps - 1,
+                                trajectory.adapted, keep_points=False)
+
+    # ----------------------------------------------------------------- second level
+    def hypergradient(self, params: Params, inner_loss_fn: LossFn, outer_loss_fn: LossFn,
+                      trajectory: InnerTrajectory) -> Params:
+        """d outer / d params through the inner steps, by the configured method."""
+        return hypergradient(self.hypergrad_method, params, inner_loss_fn, outer_loss_fn,
+                             self.inner_lr, self.inner_steps, adapted=trajectory.adapted,
+                             trajectory=trajectory, **self.hypergrad_options)
+
+    @property
+    def at_update_start(self) -> bool:
+        """True until the first task of the current outer update is accumulated."""
+        return self.tasks_accumulated == 0
+
+    def accumulate(self, params: Dict[str, nn.Parameter], grads: Params) -> None:
+        """Add one task's hypergradient to ``.grad`` of the outer parameters."""
+        for name, param in params.items():
+            grad = grads[name].detach()
+            if param.grad is None:
+                param.grad = grad
+            else:
+                param.grad.add_(grad)
+        self.tasks_accumulated += 1
+
+    def step_if_ready(self) -> Optional[float]:
+        """Apply the summed hypergradient once ``tasks_per_update`` tasks are in.
+
+        Returns:
+            The norm of the applied hypergradient (before clipping), or None if the update
+            is not complete yet.
+
+        Raises:
+            NonFiniteError: the summed hypergradient is not finite (nothing is updated).
+        """
+        if self.tasks_accumulated < self.tasks_per_update:
+            return None
+        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
+                 if p.grad is not None]
+        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
+        if not torch.isfinite(torch.tensor(norm)):
+            raise NonFiniteError(
+                f'the hypergradient of this outer update is {norm}; the weights were not '
+                f'updated. Try hypergrad=dict(type="cg") or a smaller inner_lr '
+                f'(now {self.inner_lr}).')
+        self.message_hub.update_scalar('train/hypergrad_norm', norm)
+        self.step()
+        self.zero_grad()
+        self.tasks_accumulated = 0
+        return norm
+
+    # ------------------------------------------------------------------- plumbing
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        """Autocast the forward passes when ``amp`` is on."""
+        if self.amp_dtype is None:
+            yield
+            return
+        device = next(model.parameters()).device.type
+        with torch.autocast(device_type=device, dtype=self.amp_dtype):
+            yield
+
+    def update_params(self, *args, **kwargs) -> None:
+        raise RuntimeError('BiLevelOptimWrapper does not take a loss to backpropagate: it is '
+                           "driven by GeSSL.train_step (model type='GeSSL').")
+
+    def state_dict(self) -> dict:
+        """The optimizer state plus the hypergradient accumulated so far in this update."""
+        state = super().state_dict()
+        params = [p for group in self.optimizer.param_groups for p in group['params']]
+        state['bilevel'] = dict(
+            tasks_accumulated=self.tasks_accumulated,
+            grads=[None if p.grad is None or not self.tasks_accumulated else p.grad.clone()
+                   for p in params])
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        bilevel = state_dict.pop('bilevel', None)
+        super().load_state_dict(state_dict)
+        if bilevel is None:
+            return
+        self.tasks_accumulated = bilevel['tasks_accumulated']
+        params = [p for group in self.optimizer.param_groups for p in group['params']]
+        for param, grad in zip(params, bilevel['grads']):
+            param.grad = None if grad is None else grad.to(param.device)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(inner_lr={self.inner_lr}, inner_steps='
+                f'{self.inner_steps}, target_steps={self.target_steps}, tasks_per_update='
+                f'{self.tasks_per_update}, hypergrad={self.hypergrad_method}'
+                f'{self.hypergrad_options or ""}, optimizer={self.optimizer})')
+
+
+def _check_positive(key: str, value, kind: type) -> None:
+    valid_type = isinstance(value, (int, float) if kind is float else int)
+    if isinstance(value, bool) or not valid_type or value <= 0:
+        raise ValueError(f'optim_wrapper.{key} must be a positive {kind.__name__}, '
+                         f'got {value!r}')
+
+
+def _amp_dtype(amp: Union[bool, dict]) -> Optional[torch.dtype]:
+    if amp is False or amp is None:
+        return None
+    name = 'bfloat16' if amp is True else dict(amp).get('dtype', 'bfloat16')
+    if name not in ('bfloat16', 'float16'):
+        raise ValueError(f"optim_wrapper.amp.dtype must be 'bfloat16' or 'float16', got {name!r}")
+    return getattr(torch, name)

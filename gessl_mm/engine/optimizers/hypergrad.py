@@ -1,0 +1,249 @@
+"""Hypergradients of a bi-level problem whose inner level is K steps of gradient descent.
+
+Notation: ``theta`` are the outer parameters, ``phi_0 = theta`` and
+``phi_{k+1} = phi_k - alpha * grad L(phi_k)`` the inner steps on the inner loss ``L``, and
+``F(phi_K)`` the outer loss. Every method returns ``dF(phi_K(theta)) / dtheta``, exactly
+(``reverse``) or approximately (the others), with one signature::
+
+    hypergradient(method, params, inner_loss_fn, outer_loss_fn, inner_lr, inner_steps,
+                  **options) -> dict
+
+Only the parameters named in ``adapted`` (default: all) take inner steps; the others stay at
+``theta`` in the inner loop but still receive their full hypergradient (their mixed
+second-order terms included), so "adapt only the heads" is exact too.
+
+Methods (the paper's Appendix G.4):
+
+- ``first_order``: ``dF/dphi`` at ``phi_K`` applied to ``theta``.
+- ``reverse`` (ITD-RMAD): backpropagation through the K unrolled steps.
+- ``finite_diff`` (AID-FD): the same chain rule, with each Hessian-vector product replaced by a
+  central finite difference of two gradients; no second-order graph.
+- ``neumann`` (AID-NMN) and ``cg`` (AID-CG): the implicit gradient of the proximal inner
+  problem (iMAML), ``(I + alpha * H(phi_K))^-1 dF/dphi``, by a truncated Neumann series or
+  by conjugate gradient, with Hessian-vector products by double backpropagation.
+"""
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+Params = Dict[str, Tensor]
+LossFn = Callable[[Params], Tensor]
+
+HYPERGRAD_METHODS = ('first_order', 'reverse', 'finite_diff', 'neumann', 'cg')
+METHOD_OPTIONS = {
+    'first_order': (),
+    'reverse': (),
+    'finite_diff': ('eps', ),
+    'neumann': ('terms', ),
+    'cg': ('iters', 'tol'),
+}
+
+
+@dataclass
+class InnerTrajectory:
+    """The points of the inner loop.
+
+    Attributes:
+        points: ``phi_0 (= theta), ..., phi_K``.
+        losses: the inner loss at ``phi_0, ..., phi_{K-1}`` (detached).
+        adapted: names of the parameters that take inner steps.
+        create_graph: whether ``points`` are differentiable functions of ``theta``.
+    """
+    points: List[Params]
+    losses: List[Tensor]
+    adapted: List[str]
+    create_graph: bool
+
+    @property
+    def final(self) -> Params:
+        return self.points[-1]
+
+
+def _grads(loss: Tensor, point: Params, names: Sequence[str],
+           create_graph: bool = False, retain_graph: Optional[bool] = None) -> Params:
+    """Gradients of ``loss`` w.r.t. ``point[names]``; unused parameters get zeros."""
+    inputs = [point[n] for n in names]
+    grads = torch.autograd.grad(
+        loss, inputs, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True)
+    return {n: torch.zeros_like(x) if g is None else g for n, x, g in zip(names, inputs, grads)}
+
+
+def _leaf(t: Tensor) -> Tensor:
+    return t.detach().requires_grad_(True)
+
+
+def _dot(a: Params, b: Params) -> Tensor:
+    return sum((a[n] * b[n]).sum() for n in a)
+
+
+def gradient_descent(point: Params, inner_loss_fn: LossFn, inner_lr: float, steps: int,
+                     adapted: Sequence[str], create_graph: bool = False,
+                     keep_points: bool = True) -> InnerTrajectory:
+    """Take ``steps`` gradient steps on ``adapted`` from ``point``.
+
+    Without ``create_graph`` every new point is a fresh leaf, so no graph outlives its step.
+    """
+    adapted = list(adapted)
+    points, losses = [point], []
+    for _ in range(steps):
+        loss = inner_loss_fn(point)
+        grads = _grads(loss, point, adapted, create_graph=create_graph)
+        step = {n: point[n] - inner_lr * grads[n] for n in adapted}
+        if not create_graph:
+            step = {n: _leaf(t) for n, t in step.items()}
+        point = {**point, **step}
+        losses.append(loss.detach())
+        points = points + [point] if keep_points else [points[0], point]
+    return InnerTrajectory(points, losses, adapted, create_graph)
+
+
+def _hvp_finite_diff(inner_loss_fn: LossFn, point: Params, vector: Params,
+                     wrt: Sequence[str], eps: float) -> Params:
+    """``H(point) @ vector`` by a central difference of two gradients.
+
+    ``vector`` lives on the adapted parameters; the product is returned for every name in
+    ``wrt`` (mixed terms included). The step is ``eps / ||vector||``, as in DARTS.
+    """
+    norm = torch.sqrt(sum((v.detach().float() ** 2).sum() for v in vector.values()))
+    if norm == 0:
+        return {n: torch.zeros_like(point[n]) for n in wrt}
+    r = eps / norm
+    diffs = []
+    for sign in (1.0, -1.0):
+        shifted = {**point, **{n: _leaf(point[n] + sign * r * v) for n, v in vector.items()}}
+        diffs.append(_grads(inner_loss_fn(shifted), shifted, wrt))
+    return {n: (diffs[0][n] - diffs[1][n]) / (2 * r) for n in wrt}
+
+
+class _ExactHVP:
+    """Hessian-vector products of the inner loss at one point, by double backpropagation.
+
+    The forward pass and first-order graph are built once and reused by every product.
+    """
+
+    def __init__(self, inner_loss_fn: LossFn, point: Params, adapted: Sequence[str],
+                 wrt: Sequence[str]) -> None:
+        self.point = {**point, **{n: _leaf(point[n]) for n in adapted}}
+        self.adapted, self.wrt = list(adapted), list(wrt)
+        self.grad = _grads(inner_loss_fn(self.point), self.point, self.adapted, create_graph=True)
+
+    def __call__(self, vector: Params, wrt: Optional[Sequence[str]] = None) -> Params:
+        dot = _dot(self.grad, {n: vector[n].detach() for n in self.adapted})
+        return _grads(dot, self.point, wrt or self.adapted, retain_graph=True)
+
+
+def _neumann(hvp: _ExactHVP, rhs: Params, inner_lr: float, terms: int) -> Params:
+    """``(I + alpha H)^-1 rhs ~= sum_j (-alpha H)^j rhs`` (converges if alpha ||H|| < 1)."""
+    term, total = dict(rhs), dict(rhs)
+    for _ in range(terms):
+        hv = hvp(term)
+        term = {n: -inner_lr * hv[n] for n in term}
+        total = {n: total[n] + term[n] for n in total}
+    return total
+
+
+def _conjugate_gradient(hvp: _ExactHVP, rhs: Params, inner_lr: float, iters: int,
+                        tol: float) -> Params:
+    """Solve ``(I + alpha H) x = rhs`` by conjugate gradient from ``x = 0``."""
+    x = {n: torch.zeros_like(v) for n, v in rhs.items()}
+    r, p = dict(rhs), dict(rhs)
+    rr = _dot(r, r)
+    threshold = tol**2 * rr
+    for _ in range(iters):
+        if rr <= threshold:
+            break
+        hv = hvp(p)
+        ap = {n: p[n] + inner_lr * hv[n] for n in p}
+        step = rr / _dot(p, ap)
+        x = {n: x[n] + step * p[n] for n in x}
+        r = {n: r[n] - step * ap[n] for n in r}
+        rr_new = _dot(r, r)
+        p = {n: r[n] + (rr_new / rr) * p[n] for n in p}
+        rr = rr_new
+    return x
+
+
+def check_method(method: str, options: dict) -> None:
+    """Raise a clear error for an unknown method or option."""
+    if method not in HYPERGRAD_METHODS:
+        raise ValueError(f'hypergrad.type={method!r} is not a hypergradient method; '
+                         f'choose one of {HYPERGRAD_METHODS}')
+    unknown = set(options) - set(METHOD_OPTIONS[method])
+    if unknown:
+        raise ValueError(f'hypergrad option(s) {sorted(unknown)} do not apply to {method!r}; '
+                         f'it takes {list(METHOD_OPTIONS[method]) or "no options"}')
+
+
+def hypergradient(method: str,
+                  params: Params,
+                  inner_loss_fn: LossFn,
+                  outer_loss_fn: LossFn,
+                  inner_lr: float,
+                  inner_steps: int,
+                  adapted: Optional[Sequence[str]] = None,
+                  trajectory: Optional[InnerTrajectory] = None,
+                  eps: float = 0.01,
+                  terms: int = 5,
+                  iters: int = 5,
+                  tol: float = 1e-10) -> Params:
+    """The gradient of ``outer_loss_fn(phi_K(params))`` w.r.t. ``params``.
+
+    Args:
+        method: one of :data:`HYPERGRAD_METHODS`.
+        params: ``theta``, name -> tensor; every tensor must require grad.
+        inner_loss_fn: ``L(params) -> scalar``; a deterministic function of its argument.
+        outer_loss_fn: ``F(adapted_params) -> scalar`` (the target is closed over).
+        inner_lr: ``alpha``.
+        inner_steps: ``K``.
+        adapted: names that take inner steps (default: all of ``params``).
+        trajectory: the inner loop, when the caller already ran it (its ``create_graph`` must
+            be True for ``reverse``); computed here otherwise.
+        eps: ``finite_diff`` step, relative to the norm of the vector it multiplies.
+        terms: ``neumann`` series terms.
+        iters: ``cg`` iterations.
+        tol: ``cg`` relative residual tolerance.
+
+    Returns:
+        dict: name -> hypergradient, for every name in ``params``.
+    """
+    check_method(method, {})
+    names = list(params)
+    adapted = list(adapted) if adapted is not None else names
+    fixed = [n for n in names if n not in set(adapted)]
+    exact = method == 'reverse'
+    if trajectory is None or (exact and not trajectory.create_graph):
+        trajectory = gradient_descent(
+            params, inner_loss_fn, inner_lr, inner_steps, adapted, create_graph=exact)
+
+    if exact:
+        return _grads(outer_loss_fn(trajectory.final), params, names)
+
+    final = {**trajectory.final, **{n: _leaf(trajectory.final[n]) for n in adapted}}
+    outer_grad = _grads(outer_loss_fn(final), final, names)
+    result = {n: outer_grad[n] for n in fixed}
+    v = {n: outer_grad[n] for n in adapted}
+    if method == 'first_order':
+        pass
+    elif method == 'finite_diff':
+        # Reverse pass of phi_{k+1} = phi_k - alpha grad L(phi_k):
+        # v_k = v_{k+1} - alpha H_k v_{k+1}; fixed parameters collect -alpha H_uk v_{k+1}.
+        for point in reversed(trajectory.points[:-1]):
+            hv = _hvp_finite_diff(inner_loss_fn, point, v, names, eps)
+            for n in fixed:
+                result[n] = result[n] - inner_lr * hv[n]
+            v = {n: v[n] - inner_lr * hv[n] for n in adapted}
+    else:
+        hvp = _ExactHVP(inner_loss_fn, trajectory.final, adapted, names)
+        if method == 'neumann':
+            v = _neumann(hvp, v, inner_lr, terms)
+        else:
+            v = _conjugate_gradient(hvp, v, inner_lr, iters, tol)
+        if fixed:
+            # d phi* / d u = -alpha (I + alpha H)^-1 H_phi,u for the proximal inner problem.
+            hv = hvp(v, fixed)
+            for n in fixed:
+                result[n] = result[n] - inner_lr * hv[n]
+    result.update(v)
+    return {n: result[n] for n in names}
