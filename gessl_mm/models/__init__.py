@@ -1,0 +1,5 @@
+from .algorithms import *  # noqa: F401,F403
+from .data_preprocessors import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .task_heads import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .gessl import GeSSL
+
+__all__ = ['GeSSL']

@@ -1,0 +1,273 @@
+"""GeSSL: explicitly modeling generality into self-supervised learning (ICML 2024)."""
+import inspect
+import time
+from contextlib import nullcontext
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from mmpretrain.models import MAE, SwAV
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from torch import Tensor
+from torch.func import functional_call
+
+from gessl_mm.engine.optimizers import BiLevelOptimWrapper, NonFiniteError
+from gessl_mm.engine.optimizers.hypergrad import Params
+from ..data_preprocessors import SSLTask, TaskDataPreprocessor
+from ..losses import build_outer_loss, kl_loss
+from ..task_heads import BaseTaskHead
+from ..utils import SideEffectGuard
+
+_PREPROCESSOR_KEYS = ('mean', 'std', 'to_rgb', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor',
+                      'pad_value', 'non_blocking')
+
+
+@MODELS.register_module()
+class GeSSL(BaseModel):
+    """GeSSL around any mmpretrain self-supervised algorithm.
+
+    Each batch is split into B-way tasks (:class:`TaskDataPreprocessor`). For every task,
+    :meth:`train_step` adapts the model K steps on the base algorithm's own loss (first
+    level), takes ``lambda - 1`` further detached steps to get the self-motivated target,
+    and measures ``outer_loss(pi_target, pi_adapted)`` between the task's class
+    distributions given by ``task_head``. :class:`BiLevelOptimWrapper` turns that into a
+    hypergradient w.r.t. the original weights and steps every ``tasks_per_update`` tasks.
+
+    Args:
+        base: config of the wrapped self-supervised algorithm, e.g. ``dict(type='SimCLR',
+            ...)``. A ``data_preprocessor`` inside it provides the defaults of this model's.
+        task_head: config of the head that gives pi.
+        outer_loss: ``'kl'`` (the paper's), ``'mse'``, ``'ce'`` or ``'wasserstein'``.
+        data_preprocessor: a :class:`TaskDataPreprocessor` config.
+        init_cfg: initialisation config.
+    """
+
+    def __init__(self,
+                 base: dict,
+                 task_head: Optional[dict] = None,
+                 outer_loss: str = 'kl',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        base = dict(base)
+        preprocessor = dict(type='TaskDataPreprocessor')
+        preprocessor.update({k: v for k, v in (base.pop('data_preprocessor', None) or {}).items()
+                             if k in _PREPROCESSOR_KEYS})
+        preprocessor.update(data_preprocessor or {})
+        super().__init__(data_preprocessor=MODELS.build(preprocessor), init_cfg=init_cfg)
+        if not isinstance(self.data_preprocessor, TaskDataPreprocessor):
+            raise TypeError('model.data_preprocessor must be a TaskDataPreprocessor, got '
+                            f'{type(self.data_preprocessor).__name__}')
+
+        self.base = MODELS.build(base)
+        if not isinstance(self.base, BaseSelfSupervisor):
+            raise TypeError(f"model.base.type={base.get('type')!r} is not a self-supervised "
+                            'algorithm (an mmpretrain BaseSelfSupervisor such as SimCLR, BYOL, '
+                            'MoCo or MAE)')
+        self.task_head: BaseTaskHead = MODELS.build(task_head or dict(type='PrototypeTaskHead'))
+        if not isinstance(self.task_head, BaseTaskHead):
+            raise TypeError(f'model.task_head must be a BaseTaskHead, got '
+                            f'{type(self.task_head).__name__}')
+        if self.task_head.feature == 'neck' and not self.base.with_neck:
+            raise ValueError("model.task_head.feature='neck' but the base algorithm has no "
+                             "neck: use feature='backbone'")
+        self.outer_loss_name = outer_loss
+        self.outer_loss = build_outer_loss(outer_loss)
+        self.guard = SideEffectGuard(self.base)
+        # Masked image models take one batch of images, the others a list of views.
+        self._single_view_base = isinstance(self.base, MAE)
+        self._backbone_kwargs = (
+            dict(mask=None)
+            if 'mask' in inspect.signature(self.base.backbone.forward).parameters else {})
+
+    # ------------------------------------------------------------ plain behaviour
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        """As the base algorithm's forward (``'tensor'`` and ``'loss'``)."""
+        return self.base(inputs, data_samples, mode=mode)
+
+    def extract_feat(self, inputs: Tensor):
+        return self.base.extract_feat(inputs)
+
+    # ---------------------------------------------------------------- the step
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: BiLevelOptimWrapper) -> Dict[str, Tensor]:
+        """One GeSSL training iteration: every task of the batch, outer steps when due."""
+        if not isinstance(optim_wrapper, BiLevelOptimWrapper):
+            raise TypeError("GeSSL must be trained with optim_wrapper=dict(type="
+                            f"'BiLevelOptimWrapper', ...), got {type(optim_wrapper).__name__}")
+        data = self.data_preprocessor(data, True)
+        tasks = self.data_preprocessor.split_tasks(data['inputs'], data.get('data_samples'))
+        params = {n: p for n, p in self.base.named_parameters() if p.requires_grad}
+        adapted = optim_wrapper.adapted_names(list(params))
+        stats: List[Dict[str, Tensor]] = []
+        with self.guard.muted():
+            for task in tasks:
+                with optim_wrapper.optim_context(self):
+                    grads, task_stats = self._learn_task(task, params, adapted, optim_wrapper)
+                optim_wrapper.accumulate(params, grads)
+                optim_wrapper.step_if_ready()
+                stats.append(task_stats)
+        log_vars = {k: torch.stack([s[k] for s in stats]).mean() for k in stats[0]}
+        log_vars['loss'] = torch.stack([s['outer_loss'] for s in stats]).sum()
+        return log_vars
+
+    def _learn_task(self, task: SSLTask, params: Dict[str, Tensor], adapted: List[str],
+                    optim_wrapper: BiLevelOptimWrapper) -> Tuple[Params, Dict[str, Tensor]]:
+        """First level, target, second level and hypergradient for one task."""
+        timer = _Timer(task.support[0].device)
+        inner_loss_fn = self._inner_loss_fn(task, live=optim_wrapper.at_update_start)
+        head_params = self.task_head.task_params(
+            task.num_classes, self._embed_dim(params, task), task.support[0])
+        theta = {**params, **head_params}
+        adapted = adapted + list(head_params)
+
+        trajectory = optim_wrapper.adapt(theta, inner_loss_fn, adapted)
+        time_inner = timer.lap()
+        target = optim_wrapper.self_motivated_target(trajectory, inner_loss_fn)
+        with torch.no_grad():
+            target_logits = self._task_logits(target.final, task)
+        time_target = timer.lap()
+
+        record = {}
+
+        def outer_loss_fn(point: Params) -> Tensor:
+            logits = self._task_logits(point, task)
+            loss = self.outer_loss(target_logits, logits)
+            record['outer_loss'] = loss.detach()
+            record['kl'] = loss.detach() if self.outer_loss is kl_loss else \
+                kl_loss(target_logits, logits.detach())
+            return loss
+
+        grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn, trajectory)
+        time_outer = timer.lap()
+        self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
+        stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
+                     kl=record['kl'], time_inner=time_inner, time_target=time_target,
+                     time_outer=time_outer)
+        if target.losses:
+            stats['inner_loss_after'] = target.losses[0]
+        return {n: grads[n] for n in params}, stats
+
+    # ---------------------------------------------------------- functional passes
+    def _inner_loss_fn(self, task: SSLTask, live: bool):
+        """The task's inner loss as a deterministic function of the parameters.
+
+        Every evaluation replays the same random state (masks, dropout), so that finite
+        differences and repeated steps see one function. The first evaluation of an outer
+        update runs live: the base algorithm's side effects happen there, once.
+        """
+        seed = int(torch.randint(2**62, ()))
+        pending_live = [live]
+        views = torch.cat(task.support) if self._single_view_base else task.support
+
+        def inner_loss_fn(point: Params) -> Tensor:
+            context = self.guard.live() if pending_live[0] else nullcontext()
+            pending_live[0] = False
+            base_params, head_params = self._split(point)
+            with context, self.guard.call(), _replayed_rng(seed, views):
+                losses = functional_call(self.base, base_params, (views, task.data_samples),
+                                         dict(mode='loss'))
+                loss, _ = self.base.parse_losses(losses)
+                if head_params:
+                    support = self._embed(base_params, task.support)
+                    loss = loss + self.task_head.inner_loss(support, head_params)
+            return loss
+
+        return inner_loss_fn
+
+    def _embed(self, base_params: Params, views: List[Tensor]) -> Tensor:
+        """Embeddings read by the task head for stacked ``views``: (V, B, D)."""
+        prefix = 'backbone.'
+        backbone_params = {n[len(prefix):]: p for n, p in base_params.items()
+                           if n.startswith(prefix)}
+        with self.guard.call():
+            feats = functional_call(self.base.backbone, backbone_params, (torch.cat(views), ),
+                                    self._backbone_kwargs)
+            if self.task_head.feature == 'neck':
+                neck_params = {n[5:]: p for n, p in base_params.items() if n.startswith('neck.')}
+                neck_input = [feats] if isinstance(self.base, SwAV) else feats
+                out = functional_call(self.base.neck, neck_params, (neck_input, ))
+            else:
+                out = feats
+        return _pool(out).unflatten(0, (len(views), -1))
+
+    def _task_logits(self, point: Params, task: SSLTask) -> Tensor:
+        base_params, head_params = self._split(point)
+        views = task.support if task.query_is_support else task.support + task.query
+        emb = self._embed(base_params, views)
+        num_support = len(task.support)
+        support = emb[:num_support]
+        query = support if task.query_is_support else emb[num_support:]
+        return self.task_head.logits(support, query, head_params, task.query_is_support)
+
+    def _embed_dim(self, params: Params, task: SSLTask) -> int:
+        if not self.task_head.has_task_params:
+            return 0
+        with torch.no_grad(), self.guard.muted():
+            return self._embed(params, [task.support[0][:2]]).shape[-1]
+
+    @staticmethod
+    def _split(point: Params) -> Tuple[Params, Params]:
+        base, head = {}, {}
+        for name, value in point.items():
+            (head if name.startswith('task_head.') else base)[name] = value
+        return base, head
+
+    @staticmethod
+    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor) -> None:
+        losses = torch.stack([*inner, *target, outer])
+        if torch.isfinite(losses).all():
+            return
+        bad = int((~torch.isfinite(losses)).nonzero()[0])
+        if bad < len(inner):
+            where = f'inner step {bad + 1}'
+        elif bad < len(inner) + len(target):
+            where = f'target step {bad - len(inner) + 1}'
+        else:
+            where = 'the outer loss'
+        raise NonFiniteError(f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a '
+                             'task; training stopped before the weights were updated. Lower '
+                             'optim_wrapper.inner_lr or the outer lr, or check the data.')
+
+
+def _pool(out) -> Tensor:
+    """A (N, D) embedding from a backbone's or neck's output."""
+    if isinstance(out, (list, tuple)):  # the deepest stage
+        out = out[-1]
+    if out.dim() == 4:
+        return out.mean((2, 3))
+    if out.dim() == 3:  # transformer tokens (N, L, D)
+        return out.mean(1)
+    return out.flatten(1)
+
+
+class _replayed_rng:
+    """Run a block under a fixed random state and restore the global state afterwards."""
+
+    def __init__(self, seed: int, like) -> None:
+        tensor = like[0] if isinstance(like, list) else like
+        self.devices = [tensor.device] if tensor.is_cuda else []
+        self.seed = seed
+
+    def __enter__(self):
+        self.fork = torch.random.fork_rng(devices=self.devices)
+        self.fork.__enter__()
+        torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc):
+        return self.fork.__exit__(*exc)
+
+
+class _Timer:
+    """Wall time of consecutive stages (synchronising CUDA so the split is real)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.cuda = device.type == 'cuda'
+        self.last = time.perf_counter()
+
+    def lap(self) -> Tensor:
+        if self.cuda:
+            torch.cuda.synchronize()
+        now = time.perf_counter()
+        elapsed, self.last = now - self.last, now
+        return torch.tensor(elapsed)

@@ -1,0 +1,3 @@
+from .side_effects import SideEffectGuard
+
+__all__ = ['SideEffectGuard']

@@ -1,0 +1,233 @@
+"""Task construction, task heads, outer losses, the optimizer wrapper and GeSSL's errors."""
+import pytest
+import torch
+from helpers import FEAT, build_gessl, build_wrapper, make_batch, online_state
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import set_random_seed
+from mmpretrain.registry import MODELS
+
+from gessl_mm.engine.optimizers import NonFiniteError
+from gessl_mm.models import OUTER_LOSSES, PrototypeTaskHead, SSLTask, TaskDataPreprocessor
+
+
+# ----------------------------------------------------------------- task construction
+def test_tasks_split_batch_and_views():
+    pre = TaskDataPreprocessor(task_size=4, num_support_views=2)
+    data = pre(make_batch(batch_size=8, num_views=3), training=True)
+    tasks = pre.split_tasks(data['inputs'], data['data_samples'])
+    assert len(tasks) == 2
+    assert [t.num_classes for t in tasks] == [4, 4]
+    assert len(tasks[0].support) == 2 and len(tasks[0].query) == 1
+    assert not tasks[0].query_is_support
+    torch.testing.assert_close(tasks[1].query[0], data['inputs'][2][4:])
+    assert len(tasks[1].data_samples) == 4
+
+    two = pre.split_tasks(pre(make_batch(8, 2), True)['inputs'])
+    assert two[0].query_is_support and len(two[0].query) == 2
+
+
+@pytest.mark.parametrize('batch,views,kwargs,message', [
+    (8, 1, {}, 'at least 2 augmented views'),
+    (6, 2, {}, 'not divisible by model.data_preprocessor.task_size=4'),
+    (8, 3, dict(num_support_views=3), 'num_support_views=3 leaves no query view'),
+])
+def test_bad_batches_name_the_key(batch, views, kwargs, message):
+    pre = TaskDataPreprocessor(task_size=4, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        pre(make_batch(batch, views), training=True)
+
+
+# -------------------------------------------------------------------- task heads
+def test_prototype_head_leaves_the_query_out_of_its_own_prototype():
+    head = PrototypeTaskHead(temperature=0.1)
+    emb = torch.randn(2, 5, 8)
+    logits = head.logits(emb, emb, {}, query_is_support=True).view(2, 5, 5)
+    # the own-class logit of view 0 is its cosine with view 1 (the other view)
+    cos = torch.nn.functional.cosine_similarity(emb[0], emb[1], dim=-1)
+    torch.testing.assert_close(logits[0].diagonal(), cos / 0.1)
+    # well separated classes are classified right
+    centers = torch.eye(5, 8) * 10
+    views = centers + 0.01 * torch.randn(2, 5, 8)
+    pred = head.logits(views, views, {}, True).argmax(-1)
+    assert torch.equal(pred, torch.arange(5).repeat(2))
+
+
+@pytest.mark.parametrize('name', sorted(OUTER_LOSSES))
+def test_outer_losses_vanish_on_equal_distributions(name):
+    fn = OUTER_LOSSES[name]
+    target = torch.randn(6, 4) * 3
+    other = torch.randn(6, 4) * 3
+    assert fn(target, other) > fn(target, target) - 1e-6
+    if name != 'ce':  # CE against the hard target keeps the target's entropy
+        assert abs(float(fn(target, target))) < 1e-3
+
+
+# ------------------------------------------------------------ variants of the step
+@pytest.mark.parametrize('method', ['first_order', 'reverse', 'finite_diff', 'neumann', 'cg'])
+def test_every_hypergradient_method_trains(method):
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, hypergrad=dict(type=method))
+    before = online_state(model)
+    log = model.train_step(make_batch(), wrapper)
+    assert torch.isfinite(log['loss'])
+    assert any(not torch.equal(before[n], p) for n, p in online_state(model).items())
+
+
+@pytest.mark.parametrize('outer_loss', sorted(OUTER_LOSSES))
+def test_every_outer_loss_trains(outer_loss):
+    set_random_seed(0)
+    model = build_gessl('SimCLR', outer_loss=outer_loss)
+    log = model.train_step(make_batch(), build_wrapper(model))
+    assert torch.isfinite(log['outer_loss'])
+
+
+def test_linear_task_head_and_query_views():
+    set_random_seed(0)
+    model = build_gessl('SimCLR', task_head=dict(type='LinearTaskHead'))
+    wrapper = build_wrapper(model)
+    log = model.train_step(make_batch(num_views=3), wrapper)
+    assert torch.isfinite(log['loss']) and log['kl'] >= 0
+    assert not any(n.startswith('task_head') for n, _ in model.named_parameters())
+
+
+def _double_task(model, seed=0):
+    model.double()
+    data = model.data_preprocessor(make_batch(seed=seed), True)
+    views = [v[:4].double() for v in data['inputs']]
+    return SSLTask(views, views)
+
+
+def test_finite_diff_hypergradient_of_a_real_task_matches_reverse():
+    """The whole GeSSL task (SimCLR, BN, prototype head, KL) in float64.
+
+    A step far below the distance to the nearest ReLU kink makes the central difference
+    exact up to O(eps^2); larger steps average the gradient's jumps across kinks.
+    """
+    set_random_seed(0)
+    grads = {}
+    for method in ('reverse', 'finite_diff'):
+        model = build_gessl('SimCLR')
+        task = _double_task(model)
+        options = dict(eps=1e-7) if method == 'finite_diff' else {}
+        wrapper = build_wrapper(model, hypergrad=dict(type=method, **options), target_steps=2)
+        params = {n: p for n, p in model.base.named_parameters()}
+        with model.guard.muted():
+            torch.manual_seed(1)
+            grads[method], _ = model._learn_task(task, params, list(params), wrapper)
+        set_random_seed(0)
+    flat = {m: torch.cat([g.flatten() for g in grads[m].values()]) for m in grads}
+    rel = (flat['finite_diff'] - flat['reverse']).norm() / flat['reverse'].norm()
+    assert rel < 1e-5
+
+
+def test_heads_only_inner_loop_still_trains_the_backbone():
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, inner_params=['neck'])
+    before = online_state(model)
+    model.train_step(make_batch(), wrapper)
+    after = online_state(model)
+    assert not torch.equal(before['backbone.conv1.weight'], after['backbone.conv1.weight'])
+
+
+def test_outer_update_waits_for_tasks_per_update():
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, tasks_per_update=4)
+    before = online_state(model)
+    model.train_step(make_batch(), wrapper)  # 2 of 4 tasks
+    assert all(torch.equal(before[n], p) for n, p in online_state(model).items())
+    assert wrapper.tasks_accumulated == 2
+    model.train_step(make_batch(seed=1), wrapper)
+    assert wrapper.tasks_accumulated == 0
+    assert not all(torch.equal(before[n], p) for n, p in online_state(model).items())
+
+
+def test_wrapper_state_keeps_a_half_accumulated_update():
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, tasks_per_update=4)
+    model.train_step(make_batch(), wrapper)
+    state = wrapper.state_dict()
+    grads = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    wrapper.zero_grad()
+    fresh = build_wrapper(model, tasks_per_update=4)
+    fresh.load_state_dict(state)
+    assert fresh.tasks_accumulated == 2
+    restored = [p.grad for p in model.parameters() if p.grad is not None]
+    assert len(restored) == len(grads)
+    assert all(torch.equal(a, b) for a, b in zip(grads, restored))
+
+
+# -------------------------------------------------------------------- bad input
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(inner_steps=0), 'optim_wrapper.inner_steps must be a positive int'),
+    (dict(target_steps=0), 'optim_wrapper.target_steps must be a positive int'),
+    (dict(inner_lr=-1.0), 'optim_wrapper.inner_lr must be a positive float'),
+    (dict(hypergrad=dict(type='newton')), "hypergrad.type='newton'"),
+    (dict(hypergrad=dict(type='cg', eps=0.1)), r"\['eps'\] do not apply to 'cg'"),
+    (dict(accumulative_counts=2), 'set optim_wrapper.tasks_per_update instead'),
+])
+def test_bad_optim_wrapper_config_names_the_key(kwargs, message):
+    model = build_gessl('SimCLR')
+    with pytest.raises(ValueError, match=message):
+        build_wrapper(model, **kwargs)
+
+
+def test_inner_params_matching_nothing_is_an_error():
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, inner_params=['decoder'])
+    with pytest.raises(ValueError, match=r"inner_params=\['decoder'\] matches no parameter"):
+        model.train_step(make_batch(), wrapper)
+
+
+def test_bad_model_config_names_the_key():
+    with pytest.raises(TypeError, match="model.base.type='ImageClassifier'"):
+        MODELS.build(dict(type='GeSSL', base=dict(
+            type='ImageClassifier', backbone=dict(type='ResNet_CIFAR', depth=18))))
+    with pytest.raises(ValueError, match="model.outer_loss='l1'"):
+        build_gessl('SimCLR', outer_loss='l1')
+
+
+def test_plain_optim_wrapper_is_refused():
+    model = build_gessl('SimCLR')
+    plain = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.1)))
+    with pytest.raises(TypeError, match="type='BiLevelOptimWrapper'"):
+        model.train_step(make_batch(), plain)
+    with pytest.raises(RuntimeError, match='driven by GeSSL.train_step'):
+        build_wrapper(model).update_params(torch.tensor(1.0))
+
+
+def test_non_finite_loss_stops_before_the_weights_change():
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model)
+    original_loss = model.base.loss
+    model.base.loss = lambda *a, **k: {'loss': original_loss(*a, **k)['loss'] * float('nan')}
+    before = online_state(model)
+    with pytest.raises(NonFiniteError, match='inner step 1'):
+        model.train_step(make_batch(), wrapper)
+    assert all(torch.equal(before[n], p) for n, p in online_state(model).items())
+
+
+# ------------------------------------------------------------- plain behaviour
+def test_forward_and_checkpoint_behave_like_the_base(tmp_path):
+    model = build_gessl('SimCLR')
+    model.eval()
+    x = torch.randn(2, 3, 32, 32)
+    feats = model(x, mode='tensor')
+    torch.testing.assert_close(feats[0], model.base.extract_feat(x)[0])
+
+    path = tmp_path / 'gessl.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    classifier = MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                                    prefix='base.backbone.')),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=FEAT)))
+    classifier.init_weights()
+    for name, value in classifier.backbone.state_dict().items():
+        torch.testing.assert_close(value, model.base.backbone.state_dict()[name])
