@@ -9,8 +9,14 @@ from mmpretrain.registry import OPTIM_WRAPPERS
 from torch import nn
 from torch.optim import Optimizer
 
-from .hypergrad import (InnerTrajectory, LossFn, Params, check_method, gradient_descent,
-                        hypergradient)
+from .hypergrad import (
+    InnerTrajectory,
+    LossFn,
+    Params,
+    check_method,
+    gradient_descent,
+    hypergradient,
+)
 
 
 class NonFiniteError(FloatingPointError):

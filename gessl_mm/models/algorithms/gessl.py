@@ -14,13 +14,15 @@ from torch.func import functional_call
 
 from gessl_mm.engine.optimizers import BiLevelOptimWrapper, NonFiniteError
 from gessl_mm.engine.optimizers.hypergrad import Params
-from ..data_preprocessors import SSLTask, TaskDataPreprocessor
+
+from ..data_preprocessors import SSLTask
 from ..losses import build_outer_loss, kl_loss
 from ..task_heads import BaseTaskHead
-from ..utils import SideEffectGuard
+from ..utils import SideEffectGuard, pool_features
 
 _PREPROCESSOR_KEYS = ('mean', 'std', 'to_rgb', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor',
                       'pad_value', 'non_blocking')
+_COMPATIBLE_PREPROCESSORS = ('TaskDataPreprocessor', 'SelfSupDataPreprocessor')
 
 
 @MODELS.register_module()
@@ -50,14 +52,16 @@ class GeSSL(BaseModel):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         base = dict(base)
-        preprocessor = dict(type='TaskDataPreprocessor')
-        preprocessor.update({k: v for k, v in (base.pop('data_preprocessor', None) or {}).items()
-                             if k in _PREPROCESSOR_KEYS})
+        preprocessor = {k: v for k, v in (base.pop('data_preprocessor', None) or {}).items()
+                        if k in _PREPROCESSOR_KEYS}
         preprocessor.update(data_preprocessor or {})
+        # A plain SSL config's SelfSupDataPreprocessor (e.g. set by the Runner from the
+        # dataset config) provides the normalisation; GeSSL adds the task split.
+        if preprocessor.get('type', 'TaskDataPreprocessor') not in _COMPATIBLE_PREPROCESSORS:
+            raise TypeError("model.data_preprocessor must be dict(type='TaskDataPreprocessor', "
+                            f"...), got type={preprocessor['type']!r}")
+        preprocessor['type'] = 'TaskDataPreprocessor'
         super().__init__(data_preprocessor=MODELS.build(preprocessor), init_cfg=init_cfg)
-        if not isinstance(self.data_preprocessor, TaskDataPreprocessor):
-            raise TypeError('model.data_preprocessor must be a TaskDataPreprocessor, got '
-                            f'{type(self.data_preprocessor).__name__}')
 
         self.base = MODELS.build(base)
         if not isinstance(self.base, BaseSelfSupervisor):
@@ -189,7 +193,7 @@ class GeSSL(BaseModel):
                 out = functional_call(self.base.neck, neck_params, (neck_input, ))
             else:
                 out = feats
-        return _pool(out).unflatten(0, (len(views), -1))
+        return pool_features(out).unflatten(0, (len(views), -1))
 
     def _task_logits(self, point: Params, task: SSLTask) -> Tensor:
         base_params, head_params = self._split(point)
@@ -228,17 +232,6 @@ class GeSSL(BaseModel):
         raise NonFiniteError(f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a '
                              'task; training stopped before the weights were updated. Lower '
                              'optim_wrapper.inner_lr or the outer lr, or check the data.')
-
-
-def _pool(out) -> Tensor:
-    """A (N, D) embedding from a backbone's or neck's output."""
-    if isinstance(out, (list, tuple)):  # the deepest stage
-        out = out[-1]
-    if out.dim() == 4:
-        return out.mean((2, 3))
-    if out.dim() == 3:  # transformer tokens (N, L, D)
-        return out.mean(1)
-    return out.flatten(1)
 
 
 class _replayed_rng:
