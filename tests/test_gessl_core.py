@@ -98,27 +98,40 @@ def _double_task(model, seed=0):
     return SSLTask(views, views)
 
 
-def test_finite_diff_hypergradient_of_a_real_task_matches_reverse():
-    """The whole GeSSL task (SimCLR, BN, prototype head, KL) in float64.
+@pytest.mark.parametrize('base', ['SimCLR', 'MoCo'])
+def test_finite_diff_hypergradient_of_a_real_task_matches_reverse(base):
+    """The whole GeSSL task (base loss, BN, prototype head, KL) in float64, with the outer
+    update's live pass (MoCo's enqueue) included: every differentiated evaluation must see
+    the same function.
 
     A step far below the distance to the nearest ReLU kink makes the central difference
     exact up to O(eps^2); larger steps average the gradient's jumps across kinks.
     """
-    set_random_seed(0)
     grads = {}
     for method in ('reverse', 'finite_diff'):
-        model = build_gessl('SimCLR')
+        set_random_seed(0)
+        model = build_gessl(base)
         task = _double_task(model)
         options = dict(eps=1e-7) if method == 'finite_diff' else {}
         wrapper = build_wrapper(model, hypergrad=dict(type=method, **options), target_steps=2)
-        params = {n: p for n, p in model.base.named_parameters()}
+        assert wrapper.at_update_start
+        params = {n: p for n, p in model.base.named_parameters() if p.requires_grad}
         with model.guard.muted():
             torch.manual_seed(1)
             grads[method], _ = model._learn_task(task, params, list(params), wrapper)
-        set_random_seed(0)
     flat = {m: torch.cat([g.flatten() for g in grads[m].values()]) for m in grads}
     rel = (flat['finite_diff'] - flat['reverse']).norm() / flat['reverse'].norm()
     assert rel < 1e-5
+
+
+def test_multi_crop_query_views_of_another_size():
+    """Two 32x32 support views and two 16x16 query crops (multi-crop)."""
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    batch = make_batch(num_views=2)
+    batch['inputs'] += [v[:, :, :16, :16].contiguous() for v in make_batch(seed=1)['inputs']]
+    log = model.train_step(batch, build_wrapper(model))
+    assert torch.isfinite(log['loss']) and log['kl'] > 0
 
 
 def test_heads_only_inner_loop_still_trains_the_backbone():

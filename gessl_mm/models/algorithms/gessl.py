@@ -1,7 +1,6 @@
 """GeSSL: explicitly modeling generality into self-supervised learning (ICML 2024)."""
 import inspect
 import time
-from contextlib import nullcontext
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -119,7 +118,9 @@ class GeSSL(BaseModel):
                     optim_wrapper: BiLevelOptimWrapper) -> Tuple[Params, Dict[str, Tensor]]:
         """First level, target, second level and hypergradient for one task."""
         timer = _Timer(task.support[0].device)
-        inner_loss_fn = self._inner_loss_fn(task, live=optim_wrapper.at_update_start)
+        live = optim_wrapper.at_update_start
+        seed = int(torch.randint(2**62, ()))
+        inner_loss_fn = self._inner_loss_fn(task, seed)
         head_params = self.task_head.task_params(
             task.num_classes, self._embed_dim(params, task), task.support[0])
         theta = {**params, **head_params}
@@ -145,6 +146,8 @@ class GeSSL(BaseModel):
         grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn, trajectory)
         time_outer = timer.lap()
         self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
+        if live:
+            self._plain_pass(task, seed)
         stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
                      kl=record['kl'], time_inner=time_inner, time_target=time_target,
                      time_outer=time_outer)
@@ -153,22 +156,21 @@ class GeSSL(BaseModel):
         return {n: grads[n] for n in params}, stats
 
     # ---------------------------------------------------------- functional passes
-    def _inner_loss_fn(self, task: SSLTask, live: bool):
+    def _base_inputs(self, task: SSLTask):
+        """The support views in the form the base algorithm's ``loss`` takes."""
+        return torch.cat(task.support) if self._single_view_base else task.support
+
+    def _inner_loss_fn(self, task: SSLTask, seed: int):
         """The task's inner loss as a deterministic function of the parameters.
 
-        Every evaluation replays the same random state (masks, dropout), so that finite
-        differences and repeated steps see one function. The first evaluation of an outer
-        update runs live: the base algorithm's side effects happen there, once.
+        Every evaluation is muted (no side effects) and replays the same random state
+        (masks, dropout), so that repeated steps and finite differences see one function.
         """
-        seed = int(torch.randint(2**62, ()))
-        pending_live = [live]
-        views = torch.cat(task.support) if self._single_view_base else task.support
+        views = self._base_inputs(task)
 
         def inner_loss_fn(point: Params) -> Tensor:
-            context = self.guard.live() if pending_live[0] else nullcontext()
-            pending_live[0] = False
             base_params, head_params = self._split(point)
-            with context, self.guard.call(), _replayed_rng(seed, views):
+            with self.guard.call(), _replayed_rng(seed, views):
                 losses = functional_call(self.base, base_params, (views, task.data_samples),
                                          dict(mode='loss'))
                 loss, _ = self.base.parse_losses(losses)
@@ -179,21 +181,38 @@ class GeSSL(BaseModel):
 
         return inner_loss_fn
 
+    def _plain_pass(self, task: SSLTask, seed: int) -> None:
+        """The outer update's one live pass: a forward of the base algorithm's loss at theta,
+        without graph, so momentum encoders, queues and BatchNorm statistics advance once,
+        as in a plain training step. It runs after the task's hypergradient, so every
+        differentiated evaluation saw the same state."""
+        views = self._base_inputs(task)
+        with torch.no_grad(), self.guard.live(), _replayed_rng(seed, views):
+            self.base.loss(views, task.data_samples)
+
     def _embed(self, base_params: Params, views: List[Tensor]) -> Tensor:
-        """Embeddings read by the task head for stacked ``views``: (V, B, D)."""
-        prefix = 'backbone.'
-        backbone_params = {n[len(prefix):]: p for n, p in base_params.items()
-                           if n.startswith(prefix)}
-        with self.guard.call():
-            feats = functional_call(self.base.backbone, backbone_params, (torch.cat(views), ),
-                                    self._backbone_kwargs)
-            if self.task_head.feature == 'neck':
-                neck_params = {n[5:]: p for n, p in base_params.items() if n.startswith('neck.')}
-                neck_input = [feats] if isinstance(self.base, SwAV) else feats
-                out = functional_call(self.base.neck, neck_params, (neck_input, ))
+        """Embeddings read by the task head for stacked ``views``: (V, B, D).
+
+        Views of one size go through the network in one batch (multi-crop: one per size).
+        """
+        backbone_params = {n[9:]: p for n, p in base_params.items() if n.startswith('backbone.')}
+        neck_params = {n[5:]: p for n, p in base_params.items() if n.startswith('neck.')}
+        groups = [[views[0]]]
+        for view in views[1:]:
+            if view.shape == groups[-1][-1].shape:
+                groups[-1].append(view)
             else:
-                out = feats
-        return pool_features(out).unflatten(0, (len(views), -1))
+                groups.append([view])
+        embeddings = []
+        with self.guard.call():
+            for group in groups:
+                out = functional_call(self.base.backbone, backbone_params,
+                                      (torch.cat(group), ), self._backbone_kwargs)
+                if self.task_head.feature == 'neck':
+                    neck_input = [out] if isinstance(self.base, SwAV) else out
+                    out = functional_call(self.base.neck, neck_params, (neck_input, ))
+                embeddings.append(pool_features(out).unflatten(0, (len(group), -1)))
+        return torch.cat(embeddings)
 
     def _task_logits(self, point: Params, task: SSLTask) -> Tensor:
         base_params, head_params = self._split(point)
