@@ -77,5 +77,5 @@ def test_gessl_is_deterministic(base):
 
 def test_side_effects_once_per_update_when_accumulating_across_iterations():
     model, wrapper, _ = _run('BYOL', 3, tasks_per_update=4)  # 2 tasks per iteration
-    assert int(model.base.target_net.steps) == 2  # updates started at iterations 1 and 3
+    assert int(model.base.target_net.steps) == 1  # the update completed at iteration 2
     assert wrapper.tasks_accumulated == 2

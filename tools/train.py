@@ -9,6 +9,10 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+# Registers GeSSL and applies gessl_mm.utils.compat, without which torch >= 2.6 cannot load
+# Runner checkpoints (--resume, load_from) of configs that do not import gessl_mm.
+import gessl_mm  # noqa: F401
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model (GeSSL or plain mmpretrain)')
@@ -66,6 +70,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         loader = cfg.get(split)
         if not loader:
             continue
+        # mmpretrain's default: self-supervised preprocessors need batched views.
+        loader.setdefault('collate_fn', dict(type='default_collate'))
         if args.no_pin_memory:
             loader['pin_memory'] = False
         if args.no_persistent_workers or not loader.get('num_workers'):

@@ -227,12 +227,36 @@ def load_trusted_checkpoint(path: str, map_location: Any = 'cpu') -> Any:
     return _torch_load(_resolve_local(path), map_location, weights_only=False)
 
 
+# ---------------------------------------------------------------------------
+# 3. mmengine's pytorch launcher on machines without CUDA
+# ---------------------------------------------------------------------------
+# mmengine 0.10.7's ``_init_dist_pytorch`` calls ``torch.cuda.set_device(local_rank)``
+# unconditionally, so ``--launcher pytorch`` fails on a CPU-only torch (``torch._C`` has no
+# ``_cuda_setDevice``) before the process group exists. Without CUDA, initialise the
+# process group with gloo instead. Unnecessary once mmengine guards the call (it does for
+# MLU/NPU/MUSA devices already).
+def _patch_cpu_pytorch_launcher() -> None:
+    import mmengine.dist.utils as dist_utils
+    original = dist_utils._init_dist_pytorch
+    if getattr(original, '_gessl_cpu_fallback', False):
+        return
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs) -> None:
+        if torch.cuda.is_available():
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+    init_dist_pytorch._gessl_cpu_fallback = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply_compat() -> None:
     """Apply every fix in this module. Idempotent."""
     global _applied
     if _applied:
         return
     _patch_numpy_aliases()
+    _patch_cpu_pytorch_launcher()
     if _TORCH_WEIGHTS_ONLY_DEFAULT:
         torch.serialization.add_safe_globals(CHECKPOINT_SAFE_GLOBALS)
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)

@@ -1,3 +1,4 @@
 from .knn_eval_hook import FeatureEvalHook
+from .random_state_hook import RandomStateHook
 
-__all__ = ['FeatureEvalHook']
+__all__ = ['FeatureEvalHook', 'RandomStateHook']

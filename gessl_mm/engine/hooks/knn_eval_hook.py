@@ -46,8 +46,12 @@ class FeatureEvalHook(Hook):
         self.path = osp.join(runner.work_dir, 'feature_eval.json')
 
     def before_train(self, runner) -> None:
-        if self.at_start and runner.epoch == 0:
-            self._evaluate(runner)
+        if runner.iter > 0 and osp.exists(self.path):  # resumed: continue the curve
+            with open(self.path) as f:
+                self.records = [r for r in json.load(f) if r['iter'] <= runner.iter]
+            self.train_time = self.records[-1]['train_time'] if self.records else 0.0
+        elif self.at_start:
+            self._evaluate(runner, epoch=0)
 
     def before_train_epoch(self, runner) -> None:
         self._epoch_start = time.perf_counter()
@@ -55,13 +59,13 @@ class FeatureEvalHook(Hook):
     def after_train_epoch(self, runner) -> None:
         self.train_time += time.perf_counter() - self._epoch_start
         if self.every_n_epochs(runner, self.interval) or self.is_last_train_epoch(runner):
-            self._evaluate(runner)
+            self._evaluate(runner, epoch=runner.epoch + 1)  # runner.epoch counts from 0
 
-    def _evaluate(self, runner) -> None:
+    def _evaluate(self, runner, epoch: int) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         bank, bank_labels = extract_features(model, self.bank)
         query, query_labels = extract_features(model, self.query)
-        record = dict(epoch=runner.epoch, iter=runner.iter, train_time=self.train_time,
+        record = dict(epoch=epoch, iter=runner.iter, train_time=self.train_time,
                       knn_acc=knn_accuracy(bank, bank_labels, query, query_labels, self.k))
         if self.linear_probe:
             record['linear_acc'] = linear_probe_accuracy(bank, bank_labels, query, query_labels)

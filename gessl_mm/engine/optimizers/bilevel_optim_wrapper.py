@@ -4,6 +4,8 @@ from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.distributed as torch_dist
+from mmengine.dist import get_world_size
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 from torch import nn
@@ -89,6 +91,7 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.inner_params = inner_params
         self.amp_dtype = _amp_dtype(amp)
         self.tasks_accumulated = 0
+        self.pending_error: Optional[str] = None
 
     # ------------------------------------------------------------------ first level
     def adapted_names(self, names: Sequence[str]) -> List[str]:
@@ -128,9 +131,9 @@ class BiLevelOptimWrapper(OptimWrapper):
                              trajectory=trajectory, **self.hypergrad_options)
 
     @property
-    def at_update_start(self) -> bool:
-        """True until the first task of the current outer update is accumulated."""
-        return self.tasks_accumulated == 0
+    def update_ready(self) -> bool:
+        """Whether the current outer update has all its tasks."""
+        return self.tasks_accumulated >= self.tasks_per_update
 
     def accumulate(self, params: Dict[str, nn.Parameter], grads: Params) -> None:
         """Add one task's hypergradient to ``.grad`` of the outer parameters."""
@@ -142,20 +145,36 @@ class BiLevelOptimWrapper(OptimWrapper):
                 param.grad.add_(grad)
         self.tasks_accumulated += 1
 
+    def defer_error(self, message: str) -> None:
+        """Record a failed task; the update raises on every rank (see :meth:`step_if_ready`).
+
+        Under torch.distributed a rank must not stop alone: the others would wait for it in
+        the update's all-reduce forever.
+        """
+        self.pending_error = self.pending_error or message
+
     def step_if_ready(self) -> Optional[float]:
         """Apply the summed hypergradient once ``tasks_per_update`` tasks are in.
+
+        Under torch.distributed, the ranks' sums are averaged first: the only collective of
+        the update, so every rank applies the same hypergradient.
 
         Returns:
             The norm of the applied hypergradient (before clipping), or None if the update
             is not complete yet.
 
         Raises:
-            NonFiniteError: the summed hypergradient is not finite (nothing is updated).
+            NonFiniteError: a task's loss or the hypergradient is not finite, on this or
+                another rank; nothing is updated.
         """
-        if self.tasks_accumulated < self.tasks_per_update:
+        if not self.update_ready:
             return None
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
                  if p.grad is not None]
+        failed = self._average_across_ranks(grads)
+        if failed:
+            raise NonFiniteError(self.pending_error or 'GeSSL: a non-finite loss on another '
+                                 'rank; training stopped before the weights were updated.')
         norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
         if not torch.isfinite(torch.tensor(norm)):
             raise NonFiniteError(
@@ -167,6 +186,26 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.zero_grad()
         self.tasks_accumulated = 0
         return norm
+
+    def _average_across_ranks(self, grads: List[torch.Tensor]) -> bool:
+        """Average ``grads`` over ranks in one coalesced all-reduce, with a failure flag.
+
+        Returns:
+            Whether any rank deferred an error.
+        """
+        failed = self.pending_error is not None
+        world_size = get_world_size()
+        if world_size == 1:
+            return failed
+        flat = torch.cat([g.reshape(-1) for g in grads] +
+                         [grads[0].new_tensor([float(failed)])])
+        torch_dist.all_reduce(flat)
+        flat /= world_size
+        offset = 0
+        for grad in grads:
+            grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
+            offset += grad.numel()
+        return bool(flat[-1] > 0)
 
     # ------------------------------------------------------------------- plumbing
     @contextmanager

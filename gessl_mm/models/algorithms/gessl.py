@@ -4,6 +4,7 @@ import time
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+from mmengine.dist import get_world_size
 from mmengine.model import BaseModel
 from mmpretrain.models import MAE, SwAV
 from mmpretrain.models.selfsup import BaseSelfSupervisor
@@ -103,23 +104,28 @@ class GeSSL(BaseModel):
         params = {n: p for n, p in self.base.named_parameters() if p.requires_grad}
         adapted = optim_wrapper.adapted_names(list(params))
         stats: List[Dict[str, Tensor]] = []
-        with self.guard.muted():
-            for task in tasks:
-                with optim_wrapper.optim_context(self):
-                    grads, task_stats = self._learn_task(task, params, adapted, optim_wrapper)
-                optim_wrapper.accumulate(params, grads)
-                optim_wrapper.step_if_ready()
-                stats.append(task_stats)
+        for task in tasks:
+            seed = int(torch.randint(2**62, ()))
+            with self.guard.muted(), optim_wrapper.optim_context(self):
+                grads, task_stats = self._learn_task(task, seed, params, adapted, optim_wrapper)
+            if 'error' in task_stats:
+                if get_world_size() == 1:
+                    raise NonFiniteError(task_stats.pop('error'))
+                optim_wrapper.defer_error(task_stats.pop('error'))
+            optim_wrapper.accumulate(params, grads)
+            if optim_wrapper.update_ready:
+                self._plain_pass(task, seed)
+            optim_wrapper.step_if_ready()  # the update's one collective
+            stats.append(task_stats)
         log_vars = {k: torch.stack([s[k] for s in stats]).mean() for k in stats[0]}
         log_vars['loss'] = torch.stack([s['outer_loss'] for s in stats]).sum()
         return log_vars
 
-    def _learn_task(self, task: SSLTask, params: Dict[str, Tensor], adapted: List[str],
-                    optim_wrapper: BiLevelOptimWrapper) -> Tuple[Params, Dict[str, Tensor]]:
-        """First level, target, second level and hypergradient for one task."""
+    def _learn_task(self, task: SSLTask, seed: int, params: Dict[str, Tensor],
+                    adapted: List[str], optim_wrapper: BiLevelOptimWrapper
+                    ) -> Tuple[Params, Dict[str, Tensor]]:
+        """First level, target, second level and hypergradient for one task (muted)."""
         timer = _Timer(task.support[0].device)
-        live = optim_wrapper.at_update_start
-        seed = int(torch.randint(2**62, ()))
         inner_loss_fn = self._inner_loss_fn(task, seed)
         head_params = self.task_head.task_params(
             task.num_classes, self._embed_dim(params, task), task.support[0])
@@ -145,14 +151,14 @@ class GeSSL(BaseModel):
 
         grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn, trajectory)
         time_outer = timer.lap()
-        self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
-        if live:
-            self._plain_pass(task, seed)
+        error = self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
         stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
                      kl=record['kl'], time_inner=time_inner, time_target=time_target,
                      time_outer=time_outer)
         if target.losses:
             stats['inner_loss_after'] = target.losses[0]
+        if error is not None:
+            stats['error'] = error
         return {n: grads[n] for n in params}, stats
 
     # ---------------------------------------------------------- functional passes
@@ -184,8 +190,9 @@ class GeSSL(BaseModel):
     def _plain_pass(self, task: SSLTask, seed: int) -> None:
         """The outer update's one live pass: a forward of the base algorithm's loss at theta,
         without graph, so momentum encoders, queues and BatchNorm statistics advance once,
-        as in a plain training step. It runs after the task's hypergradient, so every
-        differentiated evaluation saw the same state."""
+        as in a plain training step. It runs on the update's last task, after all its
+        hypergradients and before the step, so every task of the update saw one state (and
+        on every rank at once, as its collectives need)."""
         views = self._base_inputs(task)
         with torch.no_grad(), self.guard.live(), _replayed_rng(seed, views):
             self.base.loss(views, task.data_samples)
@@ -237,10 +244,12 @@ class GeSSL(BaseModel):
         return base, head
 
     @staticmethod
-    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor) -> None:
+    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor
+                      ) -> Optional[str]:
+        """The error message naming the first non-finite loss of a task, or None."""
         losses = torch.stack([*inner, *target, outer])
         if torch.isfinite(losses).all():
-            return
+            return None
         bad = int((~torch.isfinite(losses)).nonzero()[0])
         if bad < len(inner):
             where = f'inner step {bad + 1}'
@@ -248,9 +257,9 @@ class GeSSL(BaseModel):
             where = f'target step {bad - len(inner) + 1}'
         else:
             where = 'the outer loss'
-        raise NonFiniteError(f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a '
-                             'task; training stopped before the weights were updated. Lower '
-                             'optim_wrapper.inner_lr or the outer lr, or check the data.')
+        return (f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a task; '
+                'training stopped before the weights were updated. Lower '
+                'optim_wrapper.inner_lr or the outer lr, or check the data.')
 
 
 class _replayed_rng:

@@ -12,6 +12,13 @@ def _noop(*args, **kwargs) -> None:
     return None
 
 
+def _not_initialized() -> bool:
+    return False
+
+
+_IS_INITIALIZED = torch_dist.is_initialized
+
+
 class SideEffectGuard:
     """Mutes what a self-supervised algorithm changes besides its loss.
 
@@ -23,7 +30,9 @@ class SideEffectGuard:
     - momentum encoders (``BaseAveragedModel``: BYOL, MoCo, MoCo v3) are not updated;
     - queues are not written (MoCo's ``_dequeue_and_enqueue``; SwAV's loss queue is read
       from a scratch copy);
-    - collectives are skipped, so the pass is local to this process's task.
+    - collectives are skipped (``torch.distributed.is_initialized()`` reads False, which
+      mmengine's ``all_gather``/``all_reduce`` consult), so inner and target steps, in
+      forward and backward, are local to this process's task.
 
     Args:
         model: the base algorithm.
@@ -55,6 +64,7 @@ class SideEffectGuard:
                 setattr(module, name, _noop)
             else:
                 module.__dict__.pop(name, None)
+        torch_dist.is_initialized = _not_initialized if muted else _IS_INITIALIZED
         self._muted = muted
 
     @contextmanager
@@ -79,18 +89,15 @@ class SideEffectGuard:
 
     @contextmanager
     def call(self) -> Iterator[None]:
-        """Wrap one forward pass: scratch queues and local collectives while muted."""
+        """Wrap one forward pass: while muted, queues are read from scratch copies."""
         if not self._muted:
             yield
             return
         saved = [(m, m.queue) for m in self.queue_holders if m.queue is not None]
         for module, queue in saved:
             module.queue = queue.clone()
-        is_initialized = torch_dist.is_initialized
-        torch_dist.is_initialized = lambda: False
         try:
             yield
         finally:
-            torch_dist.is_initialized = is_initialized
             for module, queue in saved:
                 module.queue = queue

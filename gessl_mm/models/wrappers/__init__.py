@@ -1,0 +1,3 @@
+from .gessl_distributed_wrapper import GeSSLDistributedWrapper
+
+__all__ = ['GeSSLDistributedWrapper']
