@@ -1,0 +1,342 @@
+"""The command-line tools end to end: train.py (and --resume), test.py, extract_backbone.py
+and the distributed / Slurm launchers.
+
+One tiny GeSSL training run (2 iterations, narrow network, small evaluation sets) is shared
+by the tests that need a checkpoint.
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+from glob import glob
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader, load_checkpoint
+from mmpretrain.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOLS = osp.join(ROOT, 'tools')
+GESSL_CFG = osp.join(ROOT, 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py')
+DIGITS_BACKBONE = dict(type='ResNet_CIFAR', depth=18, base_channels=16, stem_channels=16,
+                       norm_cfg=dict(type='BN'), zero_init_residual=False)
+
+# A quarter of the digits network's width keeps the run short; same structure.
+NARROW = ['model.base.backbone.base_channels=4', 'model.base.backbone.stem_channels=4',
+          'model.base.neck.in_channels=32', 'model.base.neck.hid_channels=32',
+          'model.base.neck.out_channels=16']
+NARROW_BACKBONE = dict(DIGITS_BACKBONE, base_channels=4, stem_channels=4)
+# 8 images in batches of 4 (2 tasks of 2): 2 iterations an epoch. FeatureEvalHook stays on,
+# on a 60-image bank and a 30-image query set.
+TRAIN_OPTIONS = NARROW + [
+    'train_dataloader.dataset.indices=8', 'train_dataloader.batch_size=4',
+    'data_preprocessor.task_size=2', 'optim_wrapper.target_steps=2',
+    'custom_hooks.0.bank.indices=60', 'custom_hooks.0.query.indices=30',
+    'default_hooks.logger.interval=1'
+]
+EVAL_OPTIONS = NARROW + ['feature_eval.bank.indices=60', 'feature_eval.query.indices=30']
+
+
+def _load_tool(relpath: str):
+    """A script under tools/ as a module (for in-process runs, faster than a subprocess)."""
+    name = 'gessl_tool_' + relpath.replace('/', '_')[:-3]
+    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(*args, **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, **kwargs)
+    assert proc.returncode == 0, f'{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
+    return proc
+
+
+def _state(path: str) -> dict:
+    return CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
+
+
+@pytest.fixture(autouse=True)
+def _mmpretrain_scope(monkeypatch):
+    """Registry look-ups in mmpretrain's scope, as under a config's default_scope; the
+    tools' LOCAL_RANK default is undone afterwards."""
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory) -> str:
+    """Work dir of ``tools/train.py`` on the GeSSL digits config: 1 epoch of 2 iterations."""
+    work_dir = str(tmp_path_factory.mktemp('train') / 'gessl')
+    _run(osp.join(TOOLS, 'train.py'), GESSL_CFG, '--work-dir', work_dir, '--cfg-options',
+         'train_cfg.max_epochs=1', *TRAIN_OPTIONS)
+    return work_dir
+
+
+def test_train_writes_checkpoint_and_feature_eval(trained):
+    ckpt = _state(osp.join(trained, 'epoch_1.pth'))
+    assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (1, 2)
+    assert any(k.startswith('base.backbone.') for k in ckpt['state_dict'])
+    with open(osp.join(trained, 'last_checkpoint')) as f:
+        assert f.read().strip().endswith('epoch_1.pth')
+    # FeatureEvalHook: the initialisation and the end of the epoch.
+    with open(osp.join(trained, 'feature_eval.json')) as f:
+        records = json.load(f)
+    assert [r['iter'] for r in records] == [0, 2]
+    assert all(0 <= r[k] <= 1 for r in records for k in ('knn_acc', 'linear_acc'))
+
+
+def test_resume_continues_from_latest_checkpoint(trained, tmp_path, monkeypatch):
+    work_dir = str(tmp_path / 'resumed')
+    shutil.copytree(trained, work_dir)
+    first = osp.join(work_dir, 'epoch_1.pth')
+    first_mtime = os.stat(first).st_mtime_ns
+    train = _load_tool('train.py')
+    monkeypatch.setattr(sys, 'argv', [
+        'train.py', GESSL_CFG, '--work-dir', work_dir, '--resume', '--cfg-options',
+        'train_cfg.max_epochs=2', *TRAIN_OPTIONS])
+    train.main()
+
+    ckpt = _state(osp.join(work_dir, 'epoch_2.pth'))
+    assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (2, 4)
+    assert os.stat(first).st_mtime_ns == first_mtime  # epoch 1 was not trained again
+    logs = sorted(glob(osp.join(work_dir, '*', '*.log')), key=os.path.getmtime)
+    with open(logs[-1]) as f:
+        assert 'resumed epoch: 1, iter: 2' in f.read()
+
+
+def test_test_evaluates_feature_eval_of_checkpoint(trained, tmp_path):
+    out = str(tmp_path / 'results.json')
+    proc = _run(osp.join(TOOLS, 'test.py'), GESSL_CFG, osp.join(trained, 'epoch_1.pth'),
+                '--work-dir', str(tmp_path / 'test'), '--out', out, '--cfg-options',
+                *EVAL_OPTIONS)
+    with open(out) as f:
+        results = json.load(f)
+    assert 0 <= results['knn_acc'] <= 1 and 0 <= results['linear_acc'] <= 1
+    assert (results['num_bank'], results['num_query'], results['k']) == (60, 30, 5)
+    assert '5-NN' in proc.stdout and 'linear probe' in proc.stdout
+    # The same sets as FeatureEvalHook after the epoch, so the same accuracies.
+    with open(osp.join(trained, 'feature_eval.json')) as f:
+        last = json.load(f)[-1]
+    assert results['knn_acc'] == pytest.approx(last['knn_acc'], abs=1e-6)
+    assert results['linear_acc'] == pytest.approx(last['linear_acc'], abs=1e-6)
+
+
+def test_extract_backbone_of_trained_checkpoint(trained, tmp_path, capsys):
+    src, dst = osp.join(trained, 'epoch_1.pth'), str(tmp_path / 'backbone.pth')
+    _load_tool('model_converters/extract_backbone.py').main([src, dst])
+    assert 'wrote 120 backbone tensors' in capsys.readouterr().out
+
+    out = torch.load(dst, map_location='cpu', weights_only=True)
+    expected = {k[len('base.backbone.'):]: v for k, v in _state(src)['state_dict'].items()
+                if k.startswith('base.backbone.')}
+    assert out['state_dict'].keys() == expected.keys()
+    assert all(torch.equal(out['state_dict'][k], v) for k, v in expected.items())
+    assert out['meta']['backbone_cfg'] == NARROW_BACKBONE
+    assert (out['meta']['epoch'], out['meta']['source_prefix']) == (1, 'base.backbone.')
+    # test.py reads the backbone-only file too (bare keys).
+    results = _load_tool('test.py').main([
+        GESSL_CFG, dst, '--work-dir', str(tmp_path / 'test'), '--no-linear-probe',
+        '--cfg-options', *EVAL_OPTIONS])
+    with open(osp.join(trained, 'feature_eval.json')) as f:
+        assert results['knn_acc'] == pytest.approx(json.load(f)[-1]['knn_acc'], abs=1e-6)
+
+
+def _perturbed(module: torch.nn.Module) -> dict:
+    """``module``'s state with every float tensor random (so that copies are told apart)."""
+    g = torch.Generator().manual_seed(1)
+    return {k: torch.rand(v.shape, generator=g) if v.is_floating_point() else v.clone()
+            for k, v in module.state_dict().items()}
+
+
+def _classifier(checkpoint: str, backbone: dict = DIGITS_BACKBONE):
+    cfg = dict(type='ImageClassifier',
+               backbone=dict(backbone, init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
+               neck=dict(type='GlobalAveragePooling'),
+               head=dict(type='LinearClsHead', num_classes=10, in_channels=128))
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def test_extract_backbone_gessl_digits_into_image_classifier(tmp_path):
+    cfg = Config.fromfile(GESSL_CFG)
+    gessl = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    state = _perturbed(gessl)
+    src, dst = str(tmp_path / 'gessl.pth'), str(tmp_path / 'backbone.pth')
+    torch.save(dict(state_dict=state, meta=dict(epoch=10, cfg=cfg.pretty_text)), src)
+    _load_tool('model_converters/extract_backbone.py').main([src, dst])
+
+    classifier = _classifier(dst)
+    own = classifier.backbone.state_dict()
+    converted = torch.load(dst, map_location='cpu', weights_only=True)
+    assert converted['state_dict'].keys() == own.keys()  # no missing or unexpected keys
+    assert converted['meta']['backbone_cfg'] == DIGITS_BACKBONE
+    for k, v in own.items():
+        assert torch.equal(v, state['base.backbone.' + k]), k
+    load_checkpoint(classifier.backbone, dst, strict=True, logger='silent')
+
+
+def test_extract_backbone_online_copy_into_mmdet_and_mmpretrain(tmp_path):
+    from mmdet.models.backbones import ResNet as DetResNet
+    from mmpretrain.models import MAEViT, ResNet, VisionTransformer
+
+    convert = _load_tool('model_converters/extract_backbone.py').extract_backbone
+    vit_arch = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+    cases = [  # (pretraining backbone, downstream backbones)
+        (ResNet(depth=18, base_channels=8, stem_channels=8),
+         [lambda c: DetResNet(depth=18, base_channels=8, init_cfg=c),
+          lambda c: ResNet(depth=18, base_channels=8, stem_channels=8, init_cfg=c)]),
+        (MAEViT(arch=vit_arch, img_size=32, patch_size=8),
+         [lambda c: VisionTransformer(arch=vit_arch, img_size=32, patch_size=8, init_cfg=c)]),
+    ]
+    for i, (pretrained, downstream) in enumerate(cases):
+        online = _perturbed(pretrained)
+        # A BYOL/MoCo-like checkpoint, saved from a DDP-wrapped model: the momentum copy
+        # under target_net. and a neck must be left out.
+        state = {f'module.backbone.{k}': v for k, v in online.items()}
+        state.update({f'module.target_net.module.0.{k}': v + 1 for k, v in online.items()})
+        state['module.neck.fc.weight'] = torch.ones(2, 2)
+        src, dst = str(tmp_path / f'ssl{i}.pth'), str(tmp_path / f'backbone{i}.pth')
+        torch.save(dict(state_dict=state), src)
+        assert convert(src, dst)['meta']['source_prefix'] == 'backbone.'
+        for build in downstream:
+            backbone = build(dict(type='Pretrained', checkpoint=dst))
+            backbone.init_weights()
+            assert backbone.state_dict().keys() == online.keys()
+            for k, v in backbone.state_dict().items():
+                assert torch.equal(v, online[k]), (type(backbone).__name__, k)
+            load_checkpoint(build(None), dst, strict=True, logger='silent')
+
+
+def test_extract_backbone_bad_inputs_name_the_file(tmp_path):
+    main = _load_tool('model_converters/extract_backbone.py').main
+    dst = str(tmp_path / 'out.pth')
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(SystemExit, match='missing.pth'):
+        main([missing, dst])
+
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_text('not a checkpoint')
+    with pytest.raises(SystemExit, match='cannot read checkpoint .*garbage.pth'):
+        main([str(garbage), dst])
+
+    no_backbone = str(tmp_path / 'neck_only.pth')
+    torch.save(dict(state_dict={'base.neck.fc.weight': torch.ones(1),
+                                'head.w': torch.ones(1)}), no_backbone)
+    with pytest.raises(SystemExit) as error:
+        main([no_backbone, dst])
+    message = str(error.value)
+    assert 'neck_only.pth' in message and "'base.neck.'" in message and "'head.'" in message
+    assert not osp.exists(dst)
+
+
+def test_test_runs_test_loop_of_classification_config(tmp_path):
+    """A config with test_dataloader + test_evaluator goes through Runner.test()."""
+    config = tmp_path / 'cls.py'
+    config.write_text(f"""
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
+model = dict(type='ImageClassifier',
+             data_preprocessor=dict(mean=[77.9] * 3, std=[82.5] * 3, num_classes=10),
+             backbone={NARROW_BACKBONE!r},
+             neck=dict(type='GlobalAveragePooling'),
+             head=dict(type='LinearClsHead', num_classes=10, in_channels=32))
+test_dataloader = dict(batch_size=16, num_workers=0,
+                       sampler=dict(type='DefaultSampler', shuffle=False),
+                       dataset=dict(type='SklearnDigits', split='test', indices=20,
+                                    pipeline=[dict(type='PackInputs')]))
+test_evaluator = dict(type='Accuracy', topk=(1, ))
+test_cfg = dict()
+""")
+    cfg = Config.fromfile(str(config))
+    ckpt = str(tmp_path / 'cls.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    out = str(tmp_path / 'metrics.json')
+    metrics = _load_tool('test.py').main([str(config), ckpt, '--work-dir',
+                                          str(tmp_path / 'work'), '--out', out,
+                                          '--no-pin-memory'])
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    with open(out) as f:
+        assert json.load(f) == pytest.approx(metrics)
+
+
+def test_test_names_missing_keys(tmp_path):
+    main = _load_tool('test.py').main
+    config = tmp_path / 'nothing.py'
+    config.write_text("model = dict(type='SimCLR')\ntest_dataloader = dict(batch_size=1)\n")
+    with pytest.raises(SystemExit) as error:
+        main([str(config), 'ckpt.pth'])
+    message = str(error.value)
+    assert 'nothing.py' in message
+    assert 'missing: test_evaluator' in message and 'missing: feature_eval' in message
+
+    config.write_text("model = dict(type='SimCLR')\nfeature_eval = dict(bank=dict(a=1))\n")
+    with pytest.raises(SystemExit, match='feature_eval lacks query'):
+        main([str(config), 'ckpt.pth'])
+
+
+# ---------------------------------------------------------------- shell launchers
+SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh')
+
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_launcher_syntax(script):
+    path = osp.join(TOOLS, script)
+    assert os.access(path, os.X_OK), f'{script} is not executable'
+    subprocess.run(['bash', '-n', path], check=True)
+
+
+def _fake(tmp_path, name: str) -> dict:
+    """An environment whose ``name`` on PATH prints its arguments, one a line."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / name
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n'
+                    'echo "PYTHONPATH=$PYTHONPATH"\n')
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('NNODES', 'NODE_RANK', 'PORT', 'MASTER_ADDR', 'PYTHON', 'GPUS',
+                        'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS', 'PYTHONPATH')}
+    env['PATH'] = f'{bin_dir}:{env["PATH"]}'
+    return env
+
+
+def _launch(script: str, *args, env: dict):
+    proc = subprocess.run(['bash', osp.join('tools', script), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    lines = proc.stdout.splitlines()
+    python_path = lines.pop()
+    assert osp.realpath(python_path.split('=', 1)[1].split(':')[0]) == ROOT
+    return lines
+
+
+def test_dist_train_and_test_build_torchrun_command(tmp_path):
+    env = _fake(tmp_path, 'python')
+    torchrun = ['-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
+                '--master_addr=127.0.0.1', '--nproc_per_node=4', '--master_port=29500']
+    assert _launch('dist_train.sh', 'cfg.py', '4', '--work-dir', 'a dir', env=env) == [
+        *torchrun, 'tools/train.py', 'cfg.py', '--launcher', 'pytorch', '--work-dir', 'a dir']
+
+    env.update(NNODES='2', NODE_RANK='1', MASTER_ADDR='10.0.0.2', PORT='29501')
+    assert _launch('dist_test.sh', 'cfg.py', 'ckpt.pth', '8', '--k', '20', env=env) == [
+        '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
+        '--master_addr=10.0.0.2', '--nproc_per_node=8', '--master_port=29501',
+        'tools/test.py', 'cfg.py', 'ckpt.pth', '--launcher', 'pytorch', '--k', '20']
+
+
+def test_slurm_train_builds_srun_command(tmp_path):
+    env = _fake(tmp_path, 'srun')
+    env.update(GPUS='16', SRUN_ARGS='--quotatype=auto --time=1:00:00')
+    assert _launch('slurm_train.sh', 'gpu', 'job', 'cfg.py', 'work', '--amp', env=env) == [
+        '-p', 'gpu', '--job-name=job', '--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
+        '--cpus-per-task=5', '--kill-on-bad-exit=1', '--quotatype=auto', '--time=1:00:00',
+        'python', '-u', 'tools/train.py', 'cfg.py', '--work-dir=work', '--launcher=slurm',
+        '--amp']
