@@ -23,3 +23,6 @@ optim_wrapper = dict(
     tasks_per_update=2,
     hypergrad=dict(type='finite_diff', eps=0.01),
     inner_params='all')
+# Under --launcher pytorch/slurm: each rank learns its own tasks, the hypergradient is
+# averaged once per outer update (see docs/design.md).
+model_wrapper_cfg = dict(type='GeSSLDistributedWrapper')

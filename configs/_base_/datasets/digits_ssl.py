@@ -34,4 +34,5 @@ feature_eval = dict(
     query=dict(type=dataset_type, split='test', pipeline=eval_pipeline))
 custom_hooks = [
     dict(type='FeatureEvalHook', k=5, interval=1, linear_probe=True, **feature_eval),
+    dict(type='RandomStateHook'),  # exact resume: random streams saved with checkpoints
 ]
