@@ -19,7 +19,7 @@ from gessl_mm.models import GeSSLDistributedWrapper  # noqa: E402
 TASK = 4
 
 
-def main(out_dir: str, base: str) -> None:
+def main(out_dir: str, base: str, fail_rank: int = -1) -> None:
     distributed = 'WORLD_SIZE' in os.environ
     if distributed:
         dist.init_process_group('gloo')
@@ -30,6 +30,9 @@ def main(out_dir: str, base: str) -> None:
     wrapper = build_wrapper(model, tasks_per_update=1 if distributed else 2,
                             optimizer=dict(type='SGD', lr=lr, momentum=0.9))
     runner_model = GeSSLDistributedWrapper(model) if distributed else model
+    if rank == fail_rank:  # this rank's loss turns NaN
+        loss = model.base.loss
+        model.base.loss = lambda *a, **k: {'loss': loss(*a, **k)['loss'] * float('nan')}
     for step in range(3):
         batch = make_batch(batch_size=2 * TASK, seed=step)  # task 0 for rank 0, task 1 for 1
         if distributed:
@@ -44,4 +47,4 @@ def main(out_dir: str, base: str) -> None:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], *map(int, sys.argv[3:]))

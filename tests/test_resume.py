@@ -68,3 +68,28 @@ def test_resume_equals_uninterrupted_run(tmp_path, uninterrupted, stop_at):
                                                                f'iter_{stop_at}.pth')))
     for name, value in uninterrupted.items():
         torch.testing.assert_close(resumed[name], value, rtol=0, atol=1e-6, msg=name)
+
+
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
+    from mmengine.hooks import Hook
+
+    from gessl_mm.engine.optimizers import NonFiniteError
+
+    class PoisonAfter(Hook):
+        """From iteration 3 on, the base loss is NaN."""
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            if runner.iter == 2:
+                base = runner.model.base
+                loss = base.loss
+                base.loss = lambda *a, **k: {'loss': loss(*a, **k)['loss'] * float('nan')}
+
+    runner = Runner.from_cfg(_config(tmp_path, MAX_ITERS))
+    runner.register_hook(PoisonAfter())
+    with pytest.raises(NonFiniteError, match='non-finite loss'):
+        runner.train()
+    assert (tmp_path / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
+    assert not (tmp_path / 'iter_3.pth').exists()
+    saved = torch.load(tmp_path / 'iter_2.pth', weights_only=True)['state_dict']
+    for name, param in runner.model.named_parameters():  # the weights were not touched
+        torch.testing.assert_close(param.detach(), saved[name], rtol=0, atol=0)
