@@ -1,0 +1,10 @@
+# MoCo v2 with the Conv4 backbone; a queue of 4,096 keys.
+model = dict(
+    type='MoCo',
+    queue_len=4096,
+    feat_dim=128,
+    momentum=0.01,
+    backbone=dict(type='Conv4', hid_channels=64, out_channels=64),
+    neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=512, out_channels=128,
+              with_avg_pool=True),
+    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2))

@@ -1,0 +1,28 @@
+# MoCo v3 + GeSSL, ViT-B/16 on ImageNet (paper App. F.1, Table 12):
+# the network, data and schedule of the plain twin (first base, mmpretrain's config); GeSSL
+# wraps the model and the optimizer with the paper's defaults (../_base_/gessl.py) and reads
+# 5 views per image, built from the twin's view pipeline.
+_base_ = ['./mocov3_vit-base-p16_16xb256-amp-coslr-300e_in1k.py', '../_base_/gessl.py']
+custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
+
+# Plain BN instead of mmpretrain's SyncBN: each GPU learns its own tasks and no collective
+# may run inside GeSSL's inner steps (GeSSLDistributedWrapper).
+model = dict(
+    _delete_=True,
+    type='GeSSL',
+    base=dict(_base_.model,
+              neck=dict(_base_.model.neck, norm_cfg=dict(type='BN1d')),
+              head=dict(_base_.model.head,
+                        predictor=dict(_base_.model.head.predictor,
+                                       norm_cfg=dict(type='BN1d')))),
+    **_base_.gessl_model)
+data_preprocessor = _base_.gessl_data_preprocessor
+optim_wrapper = dict(_delete_=True, **_base_.gessl_optim_wrapper, amp=True)
+# Every batch must split into whole tasks: drop the last, incomplete one.
+train_dataloader = dict(drop_last=True, dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    # support: the twin's two asymmetric views; query: 3 more of the first kind
+    dict(type='MultiView', num_views=[1, 1, 3],
+         transforms=[_base_.view_pipeline1, _base_.view_pipeline2, _base_.view_pipeline1]),
+    dict(type='PackInputs'),
+]))
