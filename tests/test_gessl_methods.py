@@ -65,6 +65,7 @@ def test_gessl_trains_every_base_method(base):
         [2 * n for n in bn_plain]
     if base == 'MoCo':
         assert int(model.base.queue_ptr) == (queue_ptr + 2 * 4) % 32
+    assert model.head is model.base.head  # hooks such as SwAVHook reach it there
 
 
 @pytest.mark.parametrize('base', ['SimCLR', 'BYOL', 'MoCoV3', 'MAE'])

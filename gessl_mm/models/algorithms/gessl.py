@@ -92,6 +92,12 @@ class GeSSL(BaseModel):
     def extract_feat(self, inputs: Tensor):
         return self.base.extract_feat(inputs)
 
+    @property
+    def head(self):
+        """The base algorithm's head, for hooks that reach it as ``model.head``
+        (mmpretrain's ``SwAVHook`` installs SwAV's queue there)."""
+        return self.base.head
+
     # ---------------------------------------------------------------- the step
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: BiLevelOptimWrapper) -> Dict[str, Tensor]:
