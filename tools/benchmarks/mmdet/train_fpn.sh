@@ -6,17 +6,5 @@
 # with one device add e.g. --cfg-options train_dataloader.batch_size=16 if it fits, or
 # --auto-scale-lr (smaller lr for the smaller batch, same number of iterations).
 # Logs, checkpoints and test_metrics.json in work_dirs/<config name>/ (or --work-dir).
-set -euo pipefail
-if [ $# -lt 2 ]; then
-    sed -n '2,8p' "$0"; exit 1
-fi
-CONFIG=$1
-PRETRAIN=$2
-PYTHON=${PYTHON:-python}
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-
-PYTHONPATH="$ROOT":${PYTHONPATH:-} \
-"$PYTHON" "$ROOT/tools/benchmarks/mmdet/train_and_test.py" \
-    "$CONFIG" \
-    --pretrained "$PRETRAIN" \
-    --norm BN "${@:3}"
+# The launch is the same as for C4 configs; only the config (and so the loading map) differs.
+exec bash "$(dirname "$0")/train_c4.sh" "$@"
