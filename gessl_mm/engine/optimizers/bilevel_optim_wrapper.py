@@ -105,11 +105,17 @@ class BiLevelOptimWrapper(OptimWrapper):
                              f'parameter names look like {list(names)[:4]}')
         return adapted
 
-    def adapt(self, params: Params, inner_loss_fn: LossFn,
-              adapted: Sequence[str]) -> InnerTrajectory:
-        """First level: ``K`` inner steps from ``params``; differentiable for ``reverse``."""
+    def adapt(self, params: Params, inner_loss_fn: LossFn, adapted: Sequence[str],
+              keep_grads: bool = False) -> InnerTrajectory:
+        """First level: ``K`` inner steps from ``params``; differentiable for ``reverse``.
+
+        The trajectory keeps each step's gradient w.r.t. all of ``params`` when
+        ``keep_grads`` is set or forward differences will reuse them.
+        """
+        keep_grads = keep_grads or self.hypergrad_options.get('scheme') == 'forward'
         return gradient_descent(params, inner_loss_fn, self.inner_lr, self.inner_steps, adapted,
-                                create_graph=self.hypergrad_method == 'reverse')
+                                create_graph=self.hypergrad_method == 'reverse',
+                                keep_grads=keep_grads)
 
     def self_motivated_target(self, trajectory: InnerTrajectory,
                               inner_loss_fn: LossFn) -> InnerTrajectory:

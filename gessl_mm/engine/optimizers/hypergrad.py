@@ -17,12 +17,13 @@ Methods (the paper's Appendix G.4):
 - ``first_order``: ``dF/dphi`` at ``phi_K`` applied to ``theta``.
 - ``reverse`` (ITD-RMAD): backpropagation through the K unrolled steps.
 - ``finite_diff`` (AID-FD): the same chain rule, with each Hessian-vector product replaced by a
-  central finite difference of two gradients; no second-order graph.
+  finite difference of gradients; no second-order graph. ``scheme='central'`` (default) takes
+  two gradients per product, ``scheme='forward'`` one, reusing the inner step's gradient.
 - ``neumann`` (AID-NMN) and ``cg`` (AID-CG): the implicit gradient of the proximal inner
   problem (iMAML), ``(I + alpha * H(phi_K))^-1 dF/dphi``, by a truncated Neumann series or
   by conjugate gradient, with Hessian-vector products by double backpropagation.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -31,11 +32,12 @@ from torch import Tensor
 Params = Dict[str, Tensor]
 LossFn = Callable[[Params], Tensor]
 
+FINITE_DIFF_SCHEMES = ('central', 'forward')
 HYPERGRAD_METHODS = ('first_order', 'reverse', 'finite_diff', 'neumann', 'cg')
 METHOD_OPTIONS = {
     'first_order': (),
     'reverse': (),
-    'finite_diff': ('eps', ),
+    'finite_diff': ('eps', 'scheme'),
     'neumann': ('terms', ),
     'cg': ('iters', 'tol'),
 }
@@ -50,11 +52,14 @@ class InnerTrajectory:
         losses: the inner loss at ``phi_0, ..., phi_{K-1}`` (detached).
         adapted: names of the parameters that take inner steps.
         create_graph: whether ``points`` are differentiable functions of ``theta``.
+        grads: the gradient of the inner loss at ``phi_0, ..., phi_{K-1}`` w.r.t. every
+            name of the point (detached), when kept; else empty.
     """
     points: List[Params]
     losses: List[Tensor]
     adapted: List[str]
     create_graph: bool
+    grads: List[Params] = field(default_factory=list)
 
     @property
     def final(self) -> Params:
@@ -80,40 +85,51 @@ def _dot(a: Params, b: Params) -> Tensor:
 
 def gradient_descent(point: Params, inner_loss_fn: LossFn, inner_lr: float, steps: int,
                      adapted: Sequence[str], create_graph: bool = False,
-                     keep_points: bool = True) -> InnerTrajectory:
+                     keep_points: bool = True, keep_grads: bool = False) -> InnerTrajectory:
     """Take ``steps`` gradient steps on ``adapted`` from ``point``.
 
     Without ``create_graph`` every new point is a fresh leaf, so no graph outlives its step.
+    With ``keep_grads`` each step differentiates w.r.t. every name of ``point`` (same
+    backward pass) and the trajectory keeps those gradients.
     """
     adapted = list(adapted)
-    points, losses = [point], []
+    wrt = list(point) if keep_grads else adapted
+    points, losses, kept = [point], [], []
     for _ in range(steps):
         loss = inner_loss_fn(point)
-        grads = _grads(loss, point, adapted, create_graph=create_graph)
+        grads = _grads(loss, point, wrt, create_graph=create_graph)
         step = {n: point[n] - inner_lr * grads[n] for n in adapted}
         if not create_graph:
             step = {n: _leaf(t) for n, t in step.items()}
+        if keep_grads:
+            kept.append({n: g.detach() for n, g in grads.items()})
         point = {**point, **step}
         losses.append(loss.detach())
         points = points + [point] if keep_points else [points[0], point]
-    return InnerTrajectory(points, losses, adapted, create_graph)
+    return InnerTrajectory(points, losses, adapted, create_graph, kept)
 
 
 def _hvp_finite_diff(inner_loss_fn: LossFn, point: Params, vector: Params,
-                     wrt: Sequence[str], eps: float) -> Params:
-    """``H(point) @ vector`` by a central difference of two gradients.
+                     wrt: Sequence[str], eps: float,
+                     grad_at_point: Optional[Params] = None) -> Params:
+    """``H(point) @ vector`` by a finite difference of gradients.
 
     ``vector`` lives on the adapted parameters; the product is returned for every name in
-    ``wrt`` (mixed terms included). The step is ``eps / ||vector||``, as in DARTS.
+    ``wrt`` (mixed terms included). The step is ``eps / ||vector||``, as in DARTS. Central
+    difference, or forward difference when ``grad_at_point`` (the gradient at ``point``,
+    over ``wrt``) is given: one gradient evaluation instead of two.
     """
     norm = torch.sqrt(sum((v.detach().float() ** 2).sum() for v in vector.values()))
     if norm == 0:
         return {n: torch.zeros_like(point[n]) for n in wrt}
     r = eps / norm
+    signs = (1.0, ) if grad_at_point is not None else (1.0, -1.0)
     diffs = []
-    for sign in (1.0, -1.0):
+    for sign in signs:
         shifted = {**point, **{n: _leaf(point[n] + sign * r * v) for n, v in vector.items()}}
         diffs.append(_grads(inner_loss_fn(shifted), shifted, wrt))
+    if grad_at_point is not None:
+        return {n: (diffs[0][n] - grad_at_point[n]) / r for n in wrt}
     return {n: (diffs[0][n] - diffs[1][n]) / (2 * r) for n in wrt}
 
 
@@ -174,6 +190,9 @@ def check_method(method: str, options: dict) -> None:
     if unknown:
         raise ValueError(f'hypergrad option(s) {sorted(unknown)} do not apply to {method!r}; '
                          f'it takes {list(METHOD_OPTIONS[method]) or "no options"}')
+    if options.get('scheme', 'central') not in FINITE_DIFF_SCHEMES:
+        raise ValueError(f"hypergrad.scheme={options['scheme']!r} is not a finite-difference "
+                         f'scheme; choose one of {FINITE_DIFF_SCHEMES}')
 
 
 def hypergradient(method: str,
@@ -185,6 +204,7 @@ def hypergradient(method: str,
                   adapted: Optional[Sequence[str]] = None,
                   trajectory: Optional[InnerTrajectory] = None,
                   eps: float = 0.01,
+                  scheme: str = 'central',
                   terms: int = 5,
                   iters: int = 5,
                   tol: float = 1e-10) -> Params:
@@ -201,6 +221,8 @@ def hypergradient(method: str,
         trajectory: the inner loop, when the caller already ran it (its ``create_graph`` must
             be True for ``reverse``); computed here otherwise.
         eps: ``finite_diff`` step, relative to the norm of the vector it multiplies.
+        scheme: ``finite_diff`` difference, ``'central'`` or ``'forward'`` (the latter
+            reuses ``trajectory.grads`` when they were kept).
         terms: ``neumann`` series terms.
         iters: ``cg`` iterations.
         tol: ``cg`` relative residual tolerance.
@@ -208,7 +230,7 @@ def hypergradient(method: str,
     Returns:
         dict: name -> hypergradient, for every name in ``params``.
     """
-    check_method(method, {})
+    check_method(method, dict(scheme=scheme) if method == 'finite_diff' else {})
     names = list(params)
     adapted = list(adapted) if adapted is not None else names
     fixed = [n for n in names if n not in set(adapted)]
@@ -229,8 +251,14 @@ def hypergradient(method: str,
     elif method == 'finite_diff':
         # Reverse pass of phi_{k+1} = phi_k - alpha grad L(phi_k):
         # v_k = v_{k+1} - alpha H_k v_{k+1}; fixed parameters collect -alpha H_uk v_{k+1}.
-        for point in reversed(trajectory.points[:-1]):
-            hv = _hvp_finite_diff(inner_loss_fn, point, v, names, eps)
+        forward = scheme == 'forward'
+        for k in reversed(range(len(trajectory.points) - 1)):
+            point = trajectory.points[k]
+            grad_at_point = None
+            if forward:
+                grad_at_point = (trajectory.grads[k] if len(trajectory.grads) > k else
+                                 _grads(inner_loss_fn(point), point, names))
+            hv = _hvp_finite_diff(inner_loss_fn, point, v, names, eps, grad_at_point)
             for n in fixed:
                 result[n] = result[n] - inner_lr * hv[n]
             v = {n: v[n] - inner_lr * hv[n] for n in adapted}
