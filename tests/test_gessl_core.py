@@ -121,6 +121,26 @@ def test_finite_diff_hypergradient_of_a_real_task_matches_reverse(base):
     assert rel < 1e-5
 
 
+def test_ssl_loss_weight_adds_the_ssl_gradient_at_theta():
+    """The variant's task gradient is the pure-KL hypergradient plus w * grad L(theta)."""
+    grads = {}
+    for weight in (0.0, 0.5):
+        set_random_seed(0)
+        model = build_gessl('SimCLR', ssl_loss_weight=weight)
+        task = _double_task(model)
+        wrapper = build_wrapper(model)
+        params = {n: p for n, p in model.base.named_parameters() if p.requires_grad}
+        with model.guard.muted():
+            grads[weight], _ = model._learn_task(task, 1, params, list(params), wrapper)
+            loss = model._inner_loss_fn(task, 1, None)(params)
+        ssl_grad = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+    for name, grad in grads[0.5].items():
+        torch.testing.assert_close(grad, grads[0.0][name] + 0.5 * ssl_grad[name])
+    assert any(ssl_grad[n].abs().sum() > 0 for n in ssl_grad)
+    with pytest.raises(ValueError, match='model.ssl_loss_weight must be a number >= 0'):
+        build_gessl('SimCLR', ssl_loss_weight=-1)
+
+
 def test_multi_crop_query_views_of_another_size():
     """Two 32x32 support views and two 16x16 query crops (multi-crop)."""
     set_random_seed(0)

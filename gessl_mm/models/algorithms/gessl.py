@@ -1,4 +1,5 @@
 """GeSSL: explicitly modeling generality into self-supervised learning (ICML 2024)."""
+import contextlib
 import inspect
 import time
 from typing import Dict, List, Optional, Tuple, Union
@@ -18,7 +19,8 @@ from gessl_mm.engine.optimizers.hypergrad import Params
 from ..data_preprocessors import SSLTask
 from ..losses import build_outer_loss, kl_loss
 from ..task_heads import BaseTaskHead
-from ..utils import SideEffectGuard, pool_features
+from ..utils import FrozenModules, SideEffectGuard, pool_features
+from ..utils.frozen_modules import PREFIX as FROZEN_PREFIX
 
 _PREPROCESSOR_KEYS = ('mean', 'std', 'to_rgb', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor',
                       'pad_value', 'non_blocking')
@@ -41,7 +43,15 @@ class GeSSL(BaseModel):
             ...)``. A ``data_preprocessor`` inside it provides the defaults of this model's.
         task_head: config of the head that gives pi.
         outer_loss: ``'kl'`` (the paper's), ``'mse'``, ``'ce'`` or ``'wasserstein'``.
+        ssl_loss_weight: a variant, not in the paper: each task's outer objective becomes
+            ``outer_loss + ssl_loss_weight * L(theta)``, ``L`` the task's first-level loss
+            (the base method's SSL loss) at the original weights. Its gradient is the first
+            inner step's, so it costs no extra pass. 0 (default) is the paper's pure KL.
         data_preprocessor: a :class:`TaskDataPreprocessor` config.
+        cache_frozen_modules: run what a task's inner loop leaves unchanged once per task
+            and replay it: momentum encoders always, the backbone when ``inner_params``
+            does not adapt it (the fast mode). Exact; off only to debug a base algorithm
+            whose calls vary between evaluations.
         init_cfg: initialisation config.
     """
 
@@ -49,7 +59,9 @@ class GeSSL(BaseModel):
                  base: dict,
                  task_head: Optional[dict] = None,
                  outer_loss: str = 'kl',
+                 ssl_loss_weight: float = 0.0,
                  data_preprocessor: Optional[dict] = None,
+                 cache_frozen_modules: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         base = dict(base)
         preprocessor = {k: v for k, v in (base.pop('data_preprocessor', None) or {}).items()
@@ -77,6 +89,12 @@ class GeSSL(BaseModel):
                              "neck: use feature='backbone'")
         self.outer_loss_name = outer_loss
         self.outer_loss = build_outer_loss(outer_loss)
+        if isinstance(ssl_loss_weight, bool) or not isinstance(ssl_loss_weight, (int, float)) \
+                or not ssl_loss_weight >= 0:
+            raise ValueError('model.ssl_loss_weight must be a number >= 0, got '
+                             f'{ssl_loss_weight!r}')
+        self.ssl_loss_weight = float(ssl_loss_weight)
+        self.cache_frozen_modules = cache_frozen_modules
         self.guard = SideEffectGuard(self.base)
         # Masked image models take one batch of images, the others a list of views.
         self._single_view_base = isinstance(self.base, MAE)
@@ -132,23 +150,35 @@ class GeSSL(BaseModel):
                     ) -> Tuple[Params, Dict[str, Tensor]]:
         """First level, target, second level and hypergradient for one task (muted)."""
         timer = _Timer(task.support[0].device)
-        inner_loss_fn = self._inner_loss_fn(task, seed)
         head_params = self.task_head.task_params(
             task.num_classes, self._embed_dim(params, task), task.support[0])
+        frozen = self._frozen_modules(adapted)
+        inner_loss_fn = self._inner_loss_fn(task, seed, frozen)
         theta = {**params, **head_params}
+        frozen_params = {}
+        if frozen is not None:
+            # The frozen modules' one forward (the backbone's with its graph to theta).
+            with frozen.recording('loss'):
+                inner_loss_fn(theta)
+            with frozen.recording('embed'):
+                self._task_logits(theta, task, frozen)
+            frozen_params = {n: theta.pop(n) for n in list(theta) if n.startswith('backbone.')
+                             and 'backbone' in frozen.modules}
+            theta.update(frozen.leaves)
         adapted = adapted + list(head_params)
 
-        trajectory = optim_wrapper.adapt(theta, inner_loss_fn, adapted)
+        trajectory = optim_wrapper.adapt(theta, inner_loss_fn, adapted,
+                                         keep_grads=self.ssl_loss_weight > 0)
         time_inner = timer.lap()
         target = optim_wrapper.self_motivated_target(trajectory, inner_loss_fn)
         with torch.no_grad():
-            target_logits = self._task_logits(target.final, task)
+            target_logits = self._task_logits(target.final, task, frozen)
         time_target = timer.lap()
 
         record = {}
 
         def outer_loss_fn(point: Params) -> Tensor:
-            logits = self._task_logits(point, task)
+            logits = self._task_logits(point, task, frozen)
             loss = self.outer_loss(target_logits, logits)
             record['outer_loss'] = loss.detach()
             record['kl'] = loss.detach() if self.outer_loss is kl_loss else \
@@ -156,6 +186,11 @@ class GeSSL(BaseModel):
             return loss
 
         grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn, trajectory)
+        if self.ssl_loss_weight:
+            ssl_grads = trajectory.grads[0]
+            grads = {n: grads[n] + self.ssl_loss_weight * ssl_grads[n] for n in theta}
+        if frozen_params:
+            grads.update(frozen.backward(grads, frozen_params))
         time_outer = timer.lap()
         error = self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
         stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
@@ -167,27 +202,43 @@ class GeSSL(BaseModel):
             stats['error'] = error
         return {n: grads[n] for n in params}, stats
 
+    def _frozen_modules(self, adapted: List[str]) -> Optional[FrozenModules]:
+        """The modules this task's inner loop leaves unchanged, to run once (or None)."""
+        if not self.cache_frozen_modules:
+            return None
+        modules = {n: m for n, m in self.base.named_modules() if m in self.guard.averaged}
+        backbone_frozen = not any(n.startswith('backbone.') for n in adapted)
+        if backbone_frozen:
+            modules['backbone'] = self.base.backbone
+        if not modules:
+            return None
+        # Masked image models embed with mask=None, not as in their loss: no sharing.
+        share = backbone_frozen and not self._backbone_kwargs
+        return FrozenModules(modules, lookup='backbone' if share else None)
+
     # ---------------------------------------------------------- functional passes
     def _base_inputs(self, task: SSLTask):
         """The support views in the form the base algorithm's ``loss`` takes."""
         return torch.cat(task.support) if self._single_view_base else task.support
 
-    def _inner_loss_fn(self, task: SSLTask, seed: int):
+    def _inner_loss_fn(self, task: SSLTask, seed: int, frozen: Optional[FrozenModules]):
         """The task's inner loss as a deterministic function of the parameters.
 
         Every evaluation is muted (no side effects) and replays the same random state
         (masks, dropout), so that repeated steps and finite differences see one function.
+        ``frozen`` modules return their recorded outputs.
         """
         views = self._base_inputs(task)
 
         def inner_loss_fn(point: Params) -> Tensor:
             base_params, head_params = self._split(point)
-            with self.guard.call(), _replayed_rng(seed, views):
+            with self.guard.call(), _replayed_rng(seed, views), \
+                    _using(frozen, 'loss', point):
                 losses = functional_call(self.base, base_params, (views, task.data_samples),
                                          dict(mode='loss'))
                 loss, _ = self.base.parse_losses(losses)
                 if head_params:
-                    support = self._embed(base_params, task.support)
+                    support = self._embed(base_params, task.support, frozen, point)
                     loss = loss + self.task_head.inner_loss(support, head_params)
             return loss
 
@@ -203,10 +254,14 @@ class GeSSL(BaseModel):
         with torch.no_grad(), self.guard.live(), _replayed_rng(seed, views):
             self.base.loss(views, task.data_samples)
 
-    def _embed(self, base_params: Params, views: List[Tensor]) -> Tensor:
+    def _embed(self, base_params: Params, views: List[Tensor],
+               frozen: Optional[FrozenModules] = None, point: Optional[Params] = None
+               ) -> Tensor:
         """Embeddings read by the task head for stacked ``views``: (V, B, D).
 
         Views of one size go through the network in one batch (multi-crop: one per size).
+        With a frozen backbone, images that the base loss already encoded reuse its
+        features.
         """
         backbone_params = {n[9:]: p for n, p in base_params.items() if n.startswith('backbone.')}
         neck_params = {n[5:]: p for n, p in base_params.items() if n.startswith('neck.')}
@@ -219,18 +274,23 @@ class GeSSL(BaseModel):
         embeddings = []
         with self.guard.call():
             for group in groups:
-                out = functional_call(self.base.backbone, backbone_params,
-                                      (torch.cat(group), ), self._backbone_kwargs)
+                images = torch.cat(group)
+                out = frozen.lookup(images, point) if frozen is not None else None
+                if out is None:
+                    out = functional_call(self.base.backbone, backbone_params, (images, ),
+                                          self._backbone_kwargs)
                 if self.task_head.feature == 'neck':
                     neck_input = [out] if isinstance(self.base, SwAV) else out
                     out = functional_call(self.base.neck, neck_params, (neck_input, ))
                 embeddings.append(pool_features(out).unflatten(0, (len(group), -1)))
         return torch.cat(embeddings)
 
-    def _task_logits(self, point: Params, task: SSLTask) -> Tensor:
+    def _task_logits(self, point: Params, task: SSLTask,
+                     frozen: Optional[FrozenModules] = None) -> Tensor:
         base_params, head_params = self._split(point)
         views = task.support if task.query_is_support else task.support + task.query
-        emb = self._embed(base_params, views)
+        with _using(frozen, 'embed', point):
+            emb = self._embed(base_params, views, frozen, point)
         num_support = len(task.support)
         support = emb[:num_support]
         query = support if task.query_is_support else emb[num_support:]
@@ -244,9 +304,13 @@ class GeSSL(BaseModel):
 
     @staticmethod
     def _split(point: Params) -> Tuple[Params, Params]:
+        """Base algorithm's and task head's parameters; frozen modules' leaves are neither."""
         base, head = {}, {}
         for name, value in point.items():
-            (head if name.startswith('task_head.') else base)[name] = value
+            if name.startswith('task_head.'):
+                head[name] = value
+            elif not name.startswith(FROZEN_PREFIX):
+                base[name] = value
         return base, head
 
     @staticmethod
@@ -266,6 +330,10 @@ class GeSSL(BaseModel):
         return (f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a task; '
                 'training stopped before the weights were updated. Lower '
                 'optim_wrapper.inner_lr or the outer lr, or check the data.')
+
+
+def _using(frozen: Optional[FrozenModules], stream: str, point: Params):
+    return frozen.using(stream, point) if frozen is not None else contextlib.nullcontext()
 
 
 class _replayed_rng:

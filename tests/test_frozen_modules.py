@@ -1,0 +1,83 @@
+"""Frozen modules run once per task: exact against running them in every evaluation."""
+import pytest
+import torch
+from helpers import build_gessl, build_wrapper, make_batch
+from mmengine.runner import set_random_seed
+
+from gessl_mm.models import SSLTask
+
+
+def _task_grads(base, cache, inner_params='all', hypergrad='finite_diff', views=2):
+    """One task's gradients in float64, frozen modules cached or not; and backbone calls."""
+    set_random_seed(0)
+    model = build_gessl(base, cache_frozen_modules=cache)
+    model.double()
+    data = model.data_preprocessor(make_batch(num_views=views), True)
+    inputs = [v[:4].double() for v in data['inputs']]
+    task = SSLTask(inputs[:2], inputs[2:] or inputs[:2])
+    options = dict(eps=1e-7) if hypergrad == 'finite_diff' else {}
+    wrapper = build_wrapper(model, hypergrad=dict(type=hypergrad, **options),
+                            inner_params=inner_params, target_steps=3)
+    params = {n: p for n, p in model.base.named_parameters() if p.requires_grad}
+    calls = []
+    backbone_type = type(model.base.backbone)
+    forward = backbone_type.forward
+
+    def counted(self, *args, **kwargs):  # computed forwards only, not replayed calls
+        calls.append(1)
+        return forward(self, *args, **kwargs)
+
+    backbone_type.forward = counted
+    try:
+        with model.guard.muted():
+            grads, _ = model._learn_task(task, 1, params,
+                                         wrapper.adapted_names(list(params)), wrapper)
+    finally:
+        backbone_type.forward = forward
+    return grads, len(calls)
+
+
+def _rel(a, b):
+    flat = [torch.cat([g.flatten() for g in d.values()]) for d in (a, b)]
+    return ((flat[0] - flat[1]).norm() / flat[1].norm()).item()
+
+
+@pytest.mark.parametrize('base', ['BYOL', 'MoCo'])
+def test_momentum_encoder_runs_once_per_task_with_the_same_result(base):
+    """Full mode: the momentum encoder's outputs are constants of the task."""
+    cached, _ = _task_grads(base, True, hypergrad='reverse')
+    uncached, _ = _task_grads(base, False, hypergrad='reverse')
+    assert _rel(cached, uncached) < 1e-12
+
+
+@pytest.mark.parametrize('hypergrad', ['reverse', 'finite_diff', 'cg'])
+def test_heads_only_mode_runs_the_backbone_once_and_is_exact(hypergrad):
+    """inner_params = the heads: one backbone forward per task (SimCLR encodes every
+    support image in its loss; the task head reuses those features), same hypergradient
+    as running the backbone in every evaluation, backbone weights included."""
+    cached, cached_calls = _task_grads('SimCLR', True, ['neck'], hypergrad)
+    uncached, uncached_calls = _task_grads('SimCLR', False, ['neck'], hypergrad)
+    assert cached_calls == 1
+    assert uncached_calls >= 5  # K + (lambda - 1) inner, pi of the target and of phi_K
+    # float64; BatchNorm sums the same images in another order, which finite differences
+    # (eps 1e-7) amplify
+    assert _rel(cached, uncached) < (1e-6 if hypergrad == 'finite_diff' else 1e-10)
+    assert cached['backbone.conv1.weight'].abs().sum() > 0
+
+
+def test_heads_only_mode_encodes_query_views_once_more():
+    _, calls = _task_grads('SimCLR', True, ['neck'], views=4)
+    assert calls == 2  # the support views in the loss, the query views for pi
+
+
+@pytest.mark.parametrize('base', ['BYOL', 'MAE', 'MoCoV3'])
+def test_heads_only_mode_trains_every_kind_of_base(base):
+    set_random_seed(0)
+    model = build_gessl(base)
+    wrapper = build_wrapper(model, inner_params=['neck', 'head'])
+    before = model.base.backbone.state_dict(keep_vars=False)
+    before = {k: v.clone() for k, v in before.items()}
+    log = model.train_step(make_batch(), wrapper)
+    assert torch.isfinite(log['loss'])
+    after = model.base.backbone.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if 'weight' in k)
