@@ -29,7 +29,9 @@ from gessl_mm.datasets import STL10, require_data, write_imagenet_subset
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(ROOT, 'configs')
-SKIPPED = (osp.join('configs', '_base_'), osp.join('configs', 'benchmarks', 'mmdet'))
+# mmdet: tested with the detection transfer; digits_study: study specs (tests/test_tools.py)
+SKIPPED = (osp.join('configs', '_base_'), osp.join('configs', 'benchmarks', 'mmdet'),
+           osp.join('configs', 'benchmarks', 'digits_study'))
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for p in glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
     if not osp.relpath(p, ROOT).startswith(SKIPPED))

@@ -340,3 +340,33 @@ def test_slurm_train_builds_srun_command(tmp_path):
         '--cpus-per-task=5', '--kill-on-bad-exit=1', '--quotatype=auto', '--time=1:00:00',
         'python', '-u', 'tools/train.py', 'cfg.py', '--work-dir=work', '--launcher=slurm',
         '--amp']
+
+
+def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
+    """tools/analysis/study.py: a spec of one tiny GeSSL setting, 2 seeds, the val split;
+    the table is the mean and spread of the seeds' last records; complete runs are skipped."""
+    options = {o.split('=')[0]: eval(o.split('=')[1]) for o in TRAIN_OPTIONS}
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f'runs = [dict(name="tiny", config={GESSL_CFG!r}, options={options!r})]\n')
+    work_dir = tmp_path / 'study'
+    args = [osp.join(TOOLS, 'analysis', 'study.py'), str(spec), '--seeds', '0', '1',
+            '--epochs', '1', '--work-dir', str(work_dir), '--threads', '1']
+    _run(*args)
+    cfg = Config.fromfile(str(work_dir / 'tiny' / 'seed1' / 'config.py'))
+    assert cfg.train_dataloader.dataset.split == 'train'
+    assert (cfg.custom_hooks[0].bank.split, cfg.custom_hooks[0].query.split) == ('train', 'val')
+    assert cfg.randomness.seed == 1 and cfg.train_cfg.max_epochs == 1
+    assert cfg.param_scheduler[0].T_max == 1
+
+    finals = []
+    for seed in (0, 1):
+        with open(work_dir / 'tiny' / f'seed{seed}' / 'feature_eval.json') as f:
+            records = json.load(f)
+        assert [r['epoch'] for r in records] == [0, 1]
+        finals.append(records[-1]['knn_acc'])
+    mean = sum(finals) / 2
+    spread = abs(finals[0] - finals[1]) / 2  # population std of two values
+    table = (work_dir / 'study.md').read_text()
+    assert f'{mean:.4f} ± {spread:.4f}' in table
+    rerun = _run(*args)
+    assert '0 runs to train' in rerun.stdout
