@@ -10,11 +10,12 @@ update (``tasks_per_update`` tasks), images per second, peak memory (RSS on CPU,
 ``torch.cuda.max_memory_allocated`` on CUDA), GeSSL's split between inner, target and outer
 (+ hypergradient) parts, the ratio to the plain step and the pass-count bound: one plain
 forward-backward times the passes the method must make,
-``K + (lambda - 1) + 1 (outer) + 2K (finite differences) + 1/3 (target's pi, forward only)``.
+``K + (lambda - 1) + 1 (outer) + 2K (central finite differences; K forward) + 1/3 (target's
+pi, forward only)``; it applies to the full mode (``inner_params='all'``) only.
 
 Sweeps (comma-separated values, every combination is measured)::
 
-    --hypergrad finite_diff,reverse --inner-steps 1,2 --target-steps 5,10
+    --hypergrad finite_diff,finite_diff:forward,reverse --inner-steps 1,2 --target-steps 5,10
     --task-size 16,32 --inner-params all,neck
 
 Results also go to JSON (``--out``, default ``work_dirs/benchmark/<config>.json``).
@@ -55,8 +56,9 @@ def _variant_cfg(cfg, variant: dict):
     """The config of one sweep point."""
     cfg = copy.deepcopy(cfg)
     wrapper = cfg.optim_wrapper
-    if 'hypergrad' in variant:
-        wrapper.hypergrad = dict(type=variant['hypergrad'])
+    if 'hypergrad' in variant:  # METHOD or finite_diff:SCHEME
+        method, _, scheme = variant['hypergrad'].partition(':')
+        wrapper.hypergrad = dict(type=method, **(dict(scheme=scheme) if scheme else {}))
     for key in ('inner_steps', 'target_steps'):
         if key in variant:
             wrapper[key] = int(variant[key])
@@ -131,9 +133,15 @@ def _measure(args: argparse.Namespace, variant: dict, plain: bool) -> dict:
         result.update({k: median(s[k] for s in splits) for k in splits[0]})
         result['tasks_per_update'] = ow.get('tasks_per_update', 8)
         k, lam = ow.get('inner_steps', 1), ow.get('target_steps', 10)
-        method = ow.get('hypergrad', {}).get('type', 'finite_diff')
-        extra = {'finite_diff': 2 * k, 'first_order': 0}.get(method)
-        result['pass_count'] = None if extra is None else k + lam - 1 + 1 + extra + 1 / 3
+        hypergrad = ow.get('hypergrad', {})
+        method = hypergrad.get('type', 'finite_diff')
+        per_product = 1 if hypergrad.get('scheme') == 'forward' else 2
+        extra = {'finite_diff': per_product * k, 'first_order': 0}.get(method)
+        # The bound counts whole-network passes: it does not apply to the heads-only mode.
+        if extra is not None and ow.get('inner_params', 'all') == 'all':
+            result['pass_count'] = k + lam - 1 + 1 + extra + 1 / 3
+        else:
+            result['pass_count'] = None
     return result
 
 

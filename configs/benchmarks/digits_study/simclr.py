@@ -6,27 +6,53 @@ GESSL = 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py'
 OW = 'optim_wrapper.'
 
 
-def gessl(name, **options):
+HEADS = {OW + 'inner_params': ['neck']}  # the fast mode: the backbone runs once per task
+SSL1 = {'model.ssl_loss_weight': 1.0}  # the variant: KL + the SSL loss at theta
+CLIP = {OW + 'clip_grad': dict(max_norm=10)}
+
+
+def gessl(name, *groups, **options):
+    for group in groups:
+        options = {**group, **options}
     return dict(name=name, config=GESSL, options=options)
+
+
+def hypergrad(method):
+    return {OW + 'hypergrad': dict(_delete_=True, type=method)}
 
 
 runs = [
     dict(name='plain', config=PLAIN, options={}),
-    gessl('kl'),  # the paper's objective with the config's values
-    gessl('kl+ssl1', **{'model.ssl_loss_weight': 1.0}),
-    gessl('kl_first-order', **{OW + 'hypergrad': dict(type='first_order')}),
-    gessl('kl_heads', **{OW + 'inner_params': ['neck']}),
-    gessl('kl+ssl1_heads', **{'model.ssl_loss_weight': 1.0, OW + 'inner_params': ['neck']}),
-    gessl('kl_reverse', **{OW + 'hypergrad': dict(type='reverse')}),
-    gessl('kl_alpha0.1', **{OW + 'inner_lr': 0.1}),
-    gessl('kl+ssl1_alpha0.1', **{'model.ssl_loss_weight': 1.0, OW + 'inner_lr': 0.1}),
-    gessl('kl_beta0.5', **{OW + 'optimizer.lr': 0.5}),
-    gessl('kl_T0.5', **{'model.task_head.temperature': 0.5}),
-    gessl('mse', **{'model.outer_loss': 'mse'}),
-    gessl('ce', **{'model.outer_loss': 'ce'}),
-    gessl('wasserstein', **{'model.outer_loss': 'wasserstein'}),
-    gessl('kl_lambda5', **{OW + 'target_steps': 5}),
-    gessl('kl_K2', **{OW + 'inner_steps': 2}),
-    gessl('kl_n1', **{OW + 'tasks_per_update': 1}),
-    gessl('kl_B32', **{'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}),
+    # the paper's objective (pure KL) with the config's values, full and heads-only
+    gessl('kl'),
+    gessl('kl_heads', HEADS),
+    # the variant
+    gessl('kl+ssl1', SSL1),
+    gessl('kl+ssl1_heads', SSL1, HEADS),
+    # one knob at a time, heads-only (cheap)
+    gessl('kl_heads_first-order', HEADS, hypergrad('first_order')),
+    gessl('kl_heads_reverse', HEADS, hypergrad('reverse')),
+    gessl('kl_heads_clip10', HEADS, CLIP),
+    gessl('kl_heads_alpha0.1', HEADS, **{OW + 'inner_lr': 0.1}),
+    gessl('kl_heads_alpha0.1_clip10', HEADS, CLIP, **{OW + 'inner_lr': 0.1}),
+    gessl('kl_heads_beta0.2', HEADS, **{OW + 'optimizer.lr': 0.2}),
+    gessl('kl_heads_T0.5', HEADS, **{'model.task_head.temperature': 0.5}),
+    gessl('mse_heads', HEADS, **{'model.outer_loss': 'mse'}),
+    gessl('ce_heads', HEADS, **{'model.outer_loss': 'ce'}),
+    gessl('wasserstein_heads', HEADS, **{'model.outer_loss': 'wasserstein'}),
+    gessl('kl_heads_lambda5', HEADS, **{OW + 'target_steps': 5}),
+    gessl('kl_heads_K2', HEADS, **{OW + 'inner_steps': 2}),
+    gessl('kl_heads_n1', HEADS, **{OW + 'tasks_per_update': 1}),
+    gessl('kl_heads_B32', HEADS, **{'data_preprocessor.task_size': 32,
+                                    OW + 'tasks_per_update': 1}),
+    gessl('kl_heads_4views', HEADS, **{'train_dataloader.dataset.pipeline.0.num_views': 4}),
+    gessl('kl_heads_linear-head', HEADS, **{'model.task_head': dict(
+        _delete_=True, type='LinearTaskHead', temperature=0.1)}),
+    gessl('kl+ssl1_heads_clip10', SSL1, HEADS, CLIP),
+    # full mode
+    gessl('kl_first-order', hypergrad('first_order')),
+    gessl('kl_reverse', hypergrad('reverse')),
+    gessl('kl_clip10', CLIP),
+    gessl('kl+ssl1_clip10', SSL1, CLIP),
+    gessl('kl_alpha0.1_clip10', CLIP, **{OW + 'inner_lr': 0.1}),
 ]

@@ -96,6 +96,11 @@ class GeSSL(BaseModel):
         self.ssl_loss_weight = float(ssl_loss_weight)
         self.cache_frozen_modules = cache_frozen_modules
         self.guard = SideEffectGuard(self.base)
+        self._averaged_modules = {n: m for n, m in self.base.named_modules()
+                                  if m in self.guard.averaged}
+        # functional_call unties shared weights on every call; only needed if there are any.
+        self._tied_weights = len(list(self.base.named_parameters(remove_duplicate=False))) \
+            != len(list(self.base.named_parameters()))
         # Masked image models take one batch of images, the others a list of views.
         self._single_view_base = isinstance(self.base, MAE)
         self._backbone_kwargs = (
@@ -130,14 +135,17 @@ class GeSSL(BaseModel):
         stats: List[Dict[str, Tensor]] = []
         for task in tasks:
             seed = int(torch.randint(2**62, ()))
+            last = optim_wrapper.tasks_accumulated + 1 >= optim_wrapper.tasks_per_update
+            live_in_task = last and self._live_pass_in_recording(adapted)
             with self.guard.muted(), optim_wrapper.optim_context(self):
-                grads, task_stats = self._learn_task(task, seed, params, adapted, optim_wrapper)
+                grads, task_stats = self._learn_task(task, seed, params, adapted, optim_wrapper,
+                                                     live_in_task)
             if 'error' in task_stats:
                 if get_world_size() == 1:
                     raise NonFiniteError(task_stats.pop('error'))
                 optim_wrapper.defer_error(task_stats.pop('error'))
             optim_wrapper.accumulate(params, grads)
-            if optim_wrapper.update_ready:
+            if optim_wrapper.update_ready and not live_in_task:
                 self._plain_pass(task, seed)
             optim_wrapper.step_if_ready()  # the update's one collective
             stats.append(task_stats)
@@ -146,9 +154,13 @@ class GeSSL(BaseModel):
         return log_vars
 
     def _learn_task(self, task: SSLTask, seed: int, params: Dict[str, Tensor],
-                    adapted: List[str], optim_wrapper: BiLevelOptimWrapper
-                    ) -> Tuple[Params, Dict[str, Tensor]]:
-        """First level, target, second level and hypergradient for one task (muted)."""
+                    adapted: List[str], optim_wrapper: BiLevelOptimWrapper,
+                    live_recording: bool = False) -> Tuple[Params, Dict[str, Tensor]]:
+        """First level, target, second level and hypergradient for one task (muted).
+
+        With ``live_recording`` the frozen modules' recording pass is also the outer
+        update's live pass (see :meth:`_live_pass_in_recording`).
+        """
         timer = _Timer(task.support[0].device)
         head_params = self.task_head.task_params(
             task.num_classes, self._embed_dim(params, task), task.support[0])
@@ -158,7 +170,8 @@ class GeSSL(BaseModel):
         frozen_params = {}
         if frozen is not None:
             # The frozen modules' one forward (the backbone's with its graph to theta).
-            with frozen.recording('loss'):
+            with frozen.recording('loss'), \
+                    self.guard.live() if live_recording else contextlib.nullcontext():
                 inner_loss_fn(theta)
             with frozen.recording('embed'):
                 self._task_logits(theta, task, frozen)
@@ -206,7 +219,7 @@ class GeSSL(BaseModel):
         """The modules this task's inner loop leaves unchanged, to run once (or None)."""
         if not self.cache_frozen_modules:
             return None
-        modules = {n: m for n, m in self.base.named_modules() if m in self.guard.averaged}
+        modules = dict(self._averaged_modules)
         backbone_frozen = not any(n.startswith('backbone.') for n in adapted)
         if backbone_frozen:
             modules['backbone'] = self.base.backbone
@@ -235,7 +248,7 @@ class GeSSL(BaseModel):
             with self.guard.call(), _replayed_rng(seed, views), \
                     _using(frozen, 'loss', point):
                 losses = functional_call(self.base, base_params, (views, task.data_samples),
-                                         dict(mode='loss'))
+                                         dict(mode='loss'), tie_weights=self._tied_weights)
                 loss, _ = self.base.parse_losses(losses)
                 if head_params:
                     support = self._embed(base_params, task.support, frozen, point)
@@ -243,6 +256,15 @@ class GeSSL(BaseModel):
             return loss
 
         return inner_loss_fn
+
+    def _live_pass_in_recording(self, adapted: List[str]) -> bool:
+        """Whether the heads-only mode's one backbone forward at theta can be the update's
+        live pass: when the base's only side effect is BatchNorm statistics (no momentum
+        encoder or queue, whose update would reach the task's later passes), the two are
+        the same forward, so the plain pass is saved."""
+        guard = self.guard
+        return (self.cache_frozen_modules and not any(n.startswith('backbone.') for n in adapted)
+                and not (guard.averaged or guard.enqueuers or guard.queue_holders))
 
     def _plain_pass(self, task: SSLTask, seed: int) -> None:
         """The outer update's one live pass: a forward of the base algorithm's loss at theta,
@@ -278,10 +300,12 @@ class GeSSL(BaseModel):
                 out = frozen.lookup(images, point) if frozen is not None else None
                 if out is None:
                     out = functional_call(self.base.backbone, backbone_params, (images, ),
-                                          self._backbone_kwargs)
+                                          self._backbone_kwargs,
+                                          tie_weights=self._tied_weights)
                 if self.task_head.feature == 'neck':
                     neck_input = [out] if isinstance(self.base, SwAV) else out
-                    out = functional_call(self.base.neck, neck_params, (neck_input, ))
+                    out = functional_call(self.base.neck, neck_params, (neck_input, ),
+                                          tie_weights=self._tied_weights)
                 embeddings.append(pool_features(out).unflatten(0, (len(group), -1)))
         return torch.cat(embeddings)
 
@@ -347,7 +371,11 @@ class _replayed_rng:
     def __enter__(self):
         self.fork = torch.random.fork_rng(devices=self.devices)
         self.fork.__enter__()
-        torch.manual_seed(self.seed)
+        # The generators of this task's devices only: torch.manual_seed would also queue
+        # seeds for every uninitialised accelerator API, a noticeable cost per pass on CPU.
+        torch.default_generator.manual_seed(self.seed)
+        for device in self.devices:
+            torch.cuda.default_generators[device.index or 0].manual_seed(self.seed)
 
     def __exit__(self, *exc):
         return self.fork.__exit__(*exc)
