@@ -81,3 +81,48 @@ def test_heads_only_mode_trains_every_kind_of_base(base):
     assert torch.isfinite(log['loss'])
     after = model.base.backbone.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before if 'weight' in k)
+
+
+def test_heads_only_mode_advances_batchnorm_statistics_once_per_update():
+    """The backbone's one forward at theta of the update's last task is its live pass."""
+    set_random_seed(0)
+    model = build_gessl('SimCLR')
+    wrapper = build_wrapper(model, inner_params=['neck'], tasks_per_update=4)
+    bn = model.base.backbone.bn1
+    model.train_step(make_batch(), wrapper)  # 2 of 4 tasks
+    assert int(bn.num_batches_tracked) == 0
+    model.train_step(make_batch(seed=1), wrapper)
+    assert int(bn.num_batches_tracked) == 1
+    assert int(model.base.neck.bn0.num_batches_tracked) == 1
+
+
+def test_channels_last_gives_the_same_step():
+    """channels_last changes the memory layout only (same weights after a step)."""
+    states, initial = [], None
+    for channels_last in (False, True):
+        set_random_seed(0)
+        model = build_gessl('SimCLR', channels_last=channels_last)
+        model.double()
+        if initial is None:  # (random init fills channels-last storage in another order)
+            initial = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            model.load_state_dict(initial)
+        wrapper = build_wrapper(model, hypergrad=dict(type='reverse'))
+        model.train_step(make_batch(), wrapper)
+        conv = model.base.backbone.conv1.weight
+        assert conv.is_contiguous(memory_format=torch.channels_last) == channels_last
+        states.append({n: p.detach().clone() for n, p in model.base.named_parameters()})
+    for name, value in states[0].items():
+        torch.testing.assert_close(states[1][name], value, rtol=1e-9, atol=1e-9)
+
+
+def test_compile_option_compiles_the_backbone(monkeypatch):
+    """model.compile reaches torch.compile for the backbone (compiling itself takes minutes
+    on CPU: it is measured by tools/analysis/benchmark.py --compile, docs/benchmarks.md)."""
+    compiled = []
+    monkeypatch.setattr(torch.nn.Module, 'compile',
+                        lambda self, **kwargs: compiled.append((self, kwargs)))
+    model = build_gessl('SimCLR', compile=dict(mode='reduce-overhead'))
+    assert compiled == [(model.base.backbone, dict(mode='reduce-overhead'))]
+    with pytest.raises(TypeError, match='model.compile must be a bool or a dict'):
+        build_gessl('SimCLR', compile='yes')

@@ -7,16 +7,21 @@ Each measurement runs in its own process (clean peak memory): a warm-up, then th
 twin is the wrapped algorithm (``model.base``) trained by a plain ``OptimWrapper`` with the
 same outer optimizer on the same images. The table gives seconds per task and per outer
 update (``tasks_per_update`` tasks), images per second, peak memory (RSS on CPU,
-``torch.cuda.max_memory_allocated`` on CUDA), GeSSL's split between inner, target and outer
-(+ hypergradient) parts, the ratio to the plain step and the pass-count bound: one plain
-forward-backward times the passes the method must make,
+``torch.cuda.max_memory_allocated`` on CUDA), GeSSL's split between
+inner (with the heads-only mode's backbone forward), target, outer (the outer loss's forward
+and backward) and hypergradient (the rest: finite differences, the heads-only mode's backbone
+backward), the ratio to the plain step and the pass-count bound: one plain forward-backward
+times the passes the method must make,
 ``K + (lambda - 1) + 1 (outer) + 2K (central finite differences; K forward) + 1/3 (target's
 pi, forward only)``; it applies to the full mode (``inner_params='all'``) only.
 
 Sweeps (comma-separated values, every combination is measured)::
 
     --hypergrad finite_diff,finite_diff:forward,reverse --inner-steps 1,2 --target-steps 5,10
-    --task-size 16,32 --inner-params all,neck
+    --task-size 16,32 --inner-params all,neck --channels-last 0,1 --compile 0,1
+
+``--channels-last`` and ``--compile`` apply to the plain twin as well (its backbone compiled,
+its weights and images channels-last); the compilation happens in the warm-up steps.
 
 Results also go to JSON (``--out``, default ``work_dirs/benchmark/<config>.json``).
 """
@@ -34,7 +39,10 @@ from statistics import median
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SWEEPS = dict(hypergrad='hypergrad', inner_steps='inner_steps', target_steps='target_steps',
-              task_size='task_size', inner_params='inner_params')
+              task_size='task_size', inner_params='inner_params',
+              channels_last='channels_last', compile='compile')
+# Sweeps that change the plain twin too (measured once per value).
+PLAIN_KEYS = ('task_size', 'channels_last', 'compile')
 
 
 def parse_args() -> argparse.Namespace:
@@ -67,6 +75,9 @@ def _variant_cfg(cfg, variant: dict):
         wrapper.inner_params = 'all' if value == 'all' else value.split('+')
     if 'task_size' in variant:
         cfg.data_preprocessor.task_size = int(variant['task_size'])
+    for key in ('channels_last', 'compile'):
+        if key in variant:
+            cfg.model[key] = bool(int(variant[key]))
     return cfg
 
 
@@ -98,12 +109,18 @@ def _measure(args: argparse.Namespace, variant: dict, plain: bool) -> dict:
     model = MODELS.build(model_cfg).to(args.device)
     model.init_weights()
     model.train()
+    channels_last = bool(cfg.model.get('channels_last'))
+    if plain and channels_last:
+        model.to(memory_format=torch.channels_last)
+    if plain and cfg.model.get('compile'):
+        model.backbone.compile()
     wrapper = build_optim_wrapper(model, wrapper_cfg)
     size = args.img_size
-    batch = dict(
-        inputs=[torch.randint(0, 256, (task_size, 3, size, size), dtype=torch.uint8)
-                for _ in range(2)],
-        data_samples=[DataSample() for _ in range(task_size)])
+    images = [torch.randint(0, 256, (task_size, 3, size, size), dtype=torch.uint8)
+              for _ in range(2)]
+    if plain and channels_last:  # (GeSSL converts its preprocessed inputs itself)
+        images = [v.contiguous(memory_format=torch.channels_last) for v in images]
+    batch = dict(inputs=images, data_samples=[DataSample() for _ in range(task_size)])
 
     def sync():
         if args.device == 'cuda':
@@ -121,7 +138,7 @@ def _measure(args: argparse.Namespace, variant: dict, plain: bool) -> dict:
             times.append(time.perf_counter() - start)
             if not plain:
                 splits.append({k: float(log[k]) for k in ('time_inner', 'time_target',
-                                                          'time_outer')})
+                                                          'time_outer', 'time_hypergrad')})
     if args.device == 'cuda':
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
@@ -159,7 +176,7 @@ def _run_worker(args: argparse.Namespace, variant: dict, plain: bool) -> dict:
 
 def _table(rows: list) -> str:
     header = ['variant', 's/task', 's/update', 'img/s', 'peak MiB', 'inner', 'target',
-              'outer+hg', 'x plain', 'bound', 'x bound', 'mem x plain']
+              'outer', 'hypergrad', 'x plain', 'bound', 'x bound', 'mem x plain']
     lines = [header]
     for r in rows:
         g, p = r['gessl'], r['plain']
@@ -170,13 +187,18 @@ def _table(rows: list) -> str:
             f"{g['seconds_per_task'] * g['tasks_per_update']:.2f}",
             f"{g['images_per_second']:.1f}", f"{g['peak_mib']:.0f}",
             f"{g['time_inner']:.3f}", f"{g['time_target']:.3f}", f"{g['time_outer']:.3f}",
+            f"{g['time_hypergrad']:.3f}",
             f'{ratio:.2f}', '-' if bound is None else f'{bound:.1f}',
             '-' if bound is None else f'{ratio / bound:.2f}',
             f"{g['peak_mib'] / p['peak_mib']:.2f}"
         ])
-    lines.insert(1, ['plain (same task)', f"{rows[0]['plain']['seconds_per_task']:.3f}", '-',
-                     f"{rows[0]['plain']['images_per_second']:.1f}",
-                     f"{rows[0]['plain']['peak_mib']:.0f}"] + ['-'] * 7)
+    plains = {}
+    for r in rows:
+        plains.setdefault(r['plain_name'], r['plain'])
+    for i, (name, p) in enumerate(plains.items()):
+        lines.insert(1 + i, [name, f"{p['seconds_per_task']:.3f}", '-',
+                             f"{p['images_per_second']:.1f}", f"{p['peak_mib']:.0f}"] +
+                     ['-'] * 8)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = ['  '.join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in
                       enumerate(zip(line, widths))) for line in lines]
@@ -194,13 +216,16 @@ def main() -> None:
     variants = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] or [{}]
     rows, plain_cache = [], {}
     for variant in variants:
-        key = variant.get('task_size')
+        plain_variant = {k: v for k, v in variant.items() if k in PLAIN_KEYS}
+        key = json.dumps(plain_variant, sort_keys=True)
         if key not in plain_cache:
-            plain_cache[key] = _run_worker(args, {'task_size': key} if key else {}, True)
+            plain_cache[key] = _run_worker(args, plain_variant, True)
         name = ', '.join(f'{k}={v}' for k, v in variant.items()) or 'config'
         print(f'measuring {name} ...', flush=True)
+        plain_name = 'plain (same task' + ''.join(f', {k}={v}' for k, v in
+                                                  plain_variant.items()) + ')'
         rows.append(dict(name=name, variant=variant, plain=plain_cache[key],
-                         gessl=_run_worker(args, variant, False)))
+                         plain_name=plain_name, gessl=_run_worker(args, variant, False)))
     print(f'\n{osp.basename(args.config)} on {args.device} '
           f'({args.iters} timed steps after {args.warmup} warm-up, median)')
     print(_table(rows))

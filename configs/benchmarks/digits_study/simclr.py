@@ -11,6 +11,12 @@ SSL1 = {'model.ssl_loss_weight': 1.0}  # the variant: KL + the SSL loss at theta
 CLIP = {OW + 'clip_grad': dict(max_norm=10)}
 
 
+ALPHA = {OW + 'inner_lr': 0.1}
+T05 = {'model.task_head.temperature': 0.5}
+B32 = {'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}
+REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
+
+
 def gessl(name, *groups, **options):
     for group in groups:
         options = {**group, **options}
@@ -55,4 +61,14 @@ runs = [
     gessl('kl_clip10', CLIP),
     gessl('kl+ssl1_clip10', SSL1, CLIP),
     gessl('kl_alpha0.1_clip10', CLIP, **{OW + 'inner_lr': 0.1}),
+    # second round: the knobs that helped, combined (heads-only, exact hypergradient)
+    gessl('kl_heads_reverse_clip10', HEADS, REVERSE, CLIP),
+    gessl('kl_heads_reverse_alpha0.1_clip10', HEADS, REVERSE, CLIP, ALPHA),
+    gessl('kl_heads_reverse_alpha0.3_clip10', HEADS, REVERSE, CLIP, **{OW + 'inner_lr': 0.3}),
+    gessl('kl_heads_reverse_alpha0.1_clip10_T0.5', HEADS, REVERSE, CLIP, ALPHA, T05),
+    gessl('kl_heads_reverse_alpha0.1_clip10_B32', HEADS, REVERSE, CLIP, ALPHA, B32),
+    gessl('kl_heads_reverse_alpha0.1_clip10_T0.5_B32', HEADS, REVERSE, CLIP, ALPHA, T05, B32),
+    gessl('kl+ssl1_heads_reverse_alpha0.1_clip10', SSL1, HEADS, REVERSE, CLIP, ALPHA),
+    gessl('kl_heads_alpha0.1_clip10_T0.5_B32', HEADS, CLIP, ALPHA, T05, B32),
+    gessl('kl_reverse_alpha0.1_clip10', REVERSE, CLIP, ALPHA),
 ]

@@ -1,7 +1,7 @@
 """The optimizer wrapper that owns GeSSL's bi-level optimisation."""
 import re
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.distributed as torch_dist
@@ -130,11 +130,13 @@ class BiLevelOptimWrapper(OptimWrapper):
 
     # ----------------------------------------------------------------- second level
     def hypergradient(self, params: Params, inner_loss_fn: LossFn, outer_loss_fn: LossFn,
-                      trajectory: InnerTrajectory) -> Params:
+                      trajectory: InnerTrajectory,
+                      on_outer_grad: Optional[Callable[[], None]] = None) -> Params:
         """d outer / d params through the inner steps, by the configured method."""
         return hypergradient(self.hypergrad_method, params, inner_loss_fn, outer_loss_fn,
                              self.inner_lr, self.inner_steps, adapted=trajectory.adapted,
-                             trajectory=trajectory, **self.hypergrad_options)
+                             trajectory=trajectory, on_outer_grad=on_outer_grad,
+                             **self.hypergrad_options)
 
     @property
     def update_ready(self) -> bool:

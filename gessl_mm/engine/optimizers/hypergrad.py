@@ -207,7 +207,8 @@ def hypergradient(method: str,
                   scheme: str = 'central',
                   terms: int = 5,
                   iters: int = 5,
-                  tol: float = 1e-10) -> Params:
+                  tol: float = 1e-10,
+                  on_outer_grad: Optional[Callable[[], None]] = None) -> Params:
     """The gradient of ``outer_loss_fn(phi_K(params))`` w.r.t. ``params``.
 
     Args:
@@ -226,6 +227,8 @@ def hypergradient(method: str,
         terms: ``neumann`` series terms.
         iters: ``cg`` iterations.
         tol: ``cg`` relative residual tolerance.
+        on_outer_grad: called once the outer loss's own gradient is computed (to time the
+            parts; for ``reverse`` that is the whole backward pass).
 
     Returns:
         dict: name -> hypergradient, for every name in ``params``.
@@ -240,10 +243,15 @@ def hypergradient(method: str,
             params, inner_loss_fn, inner_lr, inner_steps, adapted, create_graph=exact)
 
     if exact:
-        return _grads(outer_loss_fn(trajectory.final), params, names)
+        result = _grads(outer_loss_fn(trajectory.final), params, names)
+        if on_outer_grad is not None:
+            on_outer_grad()
+        return result
 
     final = {**trajectory.final, **{n: _leaf(trajectory.final[n]) for n in adapted}}
     outer_grad = _grads(outer_loss_fn(final), final, names)
+    if on_outer_grad is not None:
+        on_outer_grad()
     result = {n: outer_grad[n] for n in fixed}
     v = {n: outer_grad[n] for n in adapted}
     if method == 'first_order':
