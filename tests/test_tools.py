@@ -370,3 +370,24 @@ def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
     assert f'{mean:.4f} ± {spread:.4f}' in table
     rerun = _run(*args)
     assert '0 runs to train' in rerun.stdout
+
+
+def test_demo_runs_both_methods_and_their_plain_twins(tmp_path):
+    """tools/demo.py end to end on a shrunken digits set (1 epoch of 2 iterations): every
+    run is trained and evaluated, the table pairs each GeSSL run with its twin, the plot and
+    results are written."""
+    work_dir = tmp_path / 'demo'
+    proc = _run(osp.join(TOOLS, 'demo.py'), '--epochs', '1', '--work-dir', str(work_dir),
+                '--cfg-options', 'train_dataloader.dataset.indices=64',
+                'custom_hooks.0.bank.indices=60', 'custom_hooks.0.query.indices=30')
+    with open(work_dir / 'results.json') as f:
+        results = json.load(f)
+    assert list(results) == ['SimCLR', 'SimCLR + GeSSL', 'BYOL', 'BYOL + GeSSL']
+    for name, records in results.items():
+        assert [r['epoch'] for r in records] == [0, 1], name
+        assert records[1]['train_time'] > 0
+    table = proc.stdout[proc.stdout.index('method'):]
+    for name, records in results.items():
+        assert f"{name}  " in table and f"{records[-1]['knn_acc']:.4f}" in table
+    assert table.count('(initialisation)') == 2
+    assert (work_dir / 'accuracy_vs_time.png').stat().st_size > 10_000

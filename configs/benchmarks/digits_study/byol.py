@@ -6,9 +6,6 @@ GESSL = 'configs/byol/byol-gessl_resnet18-narrow_1xb32-10e_digits.py'
 OW = 'optim_wrapper.'
 HEADS = {OW + 'inner_params': ['neck', 'head']}  # the fast mode (BYOL's predictor is `head`)
 CLIP = {OW + 'clip_grad': dict(max_norm=10)}
-ALPHA = {OW + 'inner_lr': 0.1}
-T05 = {'model.task_head.temperature': 0.5}
-B32 = {'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}
 REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
 FINITE_DIFF = {OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01)}
 
@@ -19,11 +16,17 @@ def gessl(name, *groups, **options):
     return dict(name=name, config=GESSL, options=options)
 
 
+ALPHA03 = {OW + 'inner_lr': 0.3}
+SSL1 = {'model.ssl_loss_weight': 1.0}
+CLIP30 = {OW + 'clip_grad': dict(max_norm=30)}
+
 runs = [
     dict(name='plain', config=PLAIN, options={}),
-    gessl('kl', FINITE_DIFF),  # the paper's objective and hypergradient, config's values
     gessl('kl_heads', HEADS, FINITE_DIFF),
-    gessl('kl_heads_reverse_alpha0.1_clip10', HEADS, REVERSE, CLIP, ALPHA),
-    gessl('kl_heads_reverse_alpha0.1_clip10_T0.5', HEADS, REVERSE, CLIP, ALPHA, T05),
-    gessl('kl_heads_reverse_alpha0.1_clip10_T0.5_B32', HEADS, REVERSE, CLIP, ALPHA, T05, B32),
+    gessl('kl_heads_reverse_alpha0.3_clip30', HEADS, REVERSE, ALPHA03, CLIP30),
+    gessl('kl+ssl1_heads_reverse_alpha0.3_clip10', SSL1, HEADS, REVERSE, ALPHA03, CLIP),
+    gessl('kl+ssl1_heads_reverse_alpha0.3_clip30', SSL1, HEADS, REVERSE, ALPHA03, CLIP30),
+    dict(name='plain_lr0.025', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.025}),
+    dict(name='plain_lr0.1', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.1}),
+    gessl('kl', FINITE_DIFF),  # the paper's objective and hypergradient, config's values
 ]

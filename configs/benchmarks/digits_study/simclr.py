@@ -12,6 +12,7 @@ CLIP = {OW + 'clip_grad': dict(max_norm=10)}
 
 
 ALPHA = {OW + 'inner_lr': 0.1}
+ALPHA03 = {OW + 'inner_lr': 0.3}
 T05 = {'model.task_head.temperature': 0.5}
 B32 = {'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}
 REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
@@ -71,4 +72,32 @@ runs = [
     gessl('kl+ssl1_heads_reverse_alpha0.1_clip10', SSL1, HEADS, REVERSE, CLIP, ALPHA),
     gessl('kl_heads_alpha0.1_clip10_T0.5_B32', HEADS, CLIP, ALPHA, T05, B32),
     gessl('kl_reverse_alpha0.1_clip10', REVERSE, CLIP, ALPHA),
+    # third round: around the best of the second (alpha 0.3)
+    gessl('kl_heads_reverse_alpha1_clip10', HEADS, REVERSE, CLIP, **{OW + 'inner_lr': 1.0}),
+    gessl('kl_heads_reverse_alpha0.3_clip30', HEADS, REVERSE, ALPHA03,
+          **{OW + 'clip_grad': dict(max_norm=30)}),
+    gessl('kl_heads_reverse_alpha0.3_clip10_beta0.1', HEADS, REVERSE, CLIP, ALPHA03,
+          **{OW + 'optimizer.lr': 0.1}),
+    gessl('kl+ssl1_heads_reverse_alpha0.3_clip10', SSL1, HEADS, REVERSE, CLIP, ALPHA03),
+    gessl('kl+ssl0.1_heads_reverse_alpha0.3_clip10', HEADS, REVERSE, CLIP, ALPHA03,
+          **{'model.ssl_loss_weight': 0.1}),
+    gessl('kl_heads_reverse_alpha0.3_clip10_B32', HEADS, REVERSE, CLIP, ALPHA03, B32),
+    gessl('mse_heads_reverse_alpha0.3_clip10', HEADS, REVERSE, CLIP, ALPHA03,
+          **{'model.outer_loss': 'mse'}),
+    gessl('kl_heads_reverse_alpha0.3_clip10_lambda5', HEADS, REVERSE, CLIP, ALPHA03,
+          **{OW + 'target_steps': 5}),
+    gessl('kl_heads_reverse_alpha0.3_clip10_n4', HEADS, REVERSE, CLIP, ALPHA03,
+          **{OW + 'tasks_per_update': 4}),
+    # the plain twin's own learning rate, tuned on the same split (fair comparison)
+    dict(name='plain_lr0.1', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.1}),
+    dict(name='plain_lr0.2', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.2}),
+    dict(name='plain_lr0.025', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.025}),
+    # fourth round: the two finalists' neighbours
+    gessl('kl+ssl1_heads_reverse_alpha0.3_clip30', SSL1, HEADS, REVERSE, ALPHA03,
+          **{OW + 'clip_grad': dict(max_norm=30)}),
+    gessl('kl_heads_reverse_alpha0.3_clip100', HEADS, REVERSE, ALPHA03,
+          **{OW + 'clip_grad': dict(max_norm=100)}),
+    gessl('kl+ssl1_heads_reverse_alpha0.1_clip30', SSL1, HEADS, REVERSE, ALPHA,
+          **{OW + 'clip_grad': dict(max_norm=30)}),
+    gessl('kl+ssl1_heads_alpha0.3_clip10', SSL1, HEADS, CLIP, ALPHA03),  # finite_diff
 ]
