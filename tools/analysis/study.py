@@ -13,9 +13,12 @@ can be extended or resumed.
 
 ``--split val`` (the default, for choosing settings) pretrains on the digits ``train``
 split and evaluates on ``val``; ``--split test`` (for reporting chosen settings) pretrains on
-``trainval`` and evaluates on ``test``. The table (mean ± standard deviation over seeds, and
-the seeds' min-max) is printed and written to ``DIR/study.md``, the curves to
-``DIR/study.json``.
+``trainval`` and evaluates on ``test``. ``--only`` trains a subset. The table (every run of
+the spec that has results; mean ± standard deviation over seeds, and the seeds' min-max)
+is printed and written to ``DIR/study.md``, the curves to
+``DIR/study.json``. With ``--sigma``, each run's final checkpoint also gets its
+sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation
+split, lower is better), added to the table.
 """
 import argparse
 import json
@@ -27,7 +30,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from statistics import mean, pstdev
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -51,11 +54,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int,
                         help='torch threads per run (default: CPU count / jobs)')
     parser.add_argument('--work-dir', help='default: work_dirs/study/<spec>_<split>')
+    parser.add_argument('--sigma', action='store_true',
+                        help='also measure sigma on each final checkpoint')
     parser.add_argument('--dry-run', action='store_true', help='write the configs, train none')
     return parser.parse_args()
 
 
 def load_runs(spec: str, only: List[str]) -> List[dict]:
+    """The spec's runs (those of ``only``, if given)."""
     runs = runpy.run_path(spec)['runs']
     names = [r['name'] for r in runs]
     if len(set(names)) != len(names):
@@ -103,24 +109,50 @@ def train(config: str, work_dir: str, threads: int) -> int:
              work_dir], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
+def measure_sigma(config: str, work_dir: str, epochs: int, split: str, threads: int) -> int:
+    """sigma of the run's final checkpoint into ``work_dir/sigma.json`` (kept if there)."""
+    out = osp.join(work_dir, 'sigma.json')
+    checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
+    if osp.exists(out) or not osp.exists(checkpoint):
+        return 0
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with open(osp.join(work_dir, 'sigma.log'), 'w') as log:
+        return subprocess.call(
+            [sys.executable, osp.join(ROOT, 'tools', 'analysis', 'sigma_measure.py'), config,
+             checkpoint, '--split', SPLITS[split]['custom_hooks.0.query.split'], '--out',
+             out, '--device', 'cpu'], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+def sigma_of(work_dir: str) -> Optional[float]:
+    path = osp.join(work_dir, 'sigma.json')
+    if not osp.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)['result']['mean']
+
+
 def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: int,
-              split: str) -> str:
+              split: str, sigmas: Optional[Dict[str, List[float]]] = None) -> str:
     header = ('setting', 'seeds', 'epochs', 'train s', f'5-NN ({split})',
               f'linear ({split})', '5-NN min-max', 'linear min-max')
+    if sigmas is not None:
+        header += ('sigma',)
     rows = [header]
     for run in runs:
         finals = [recs[-1] for recs in results[run['name']].values()
                   if recs and recs[-1]['epoch'] == epochs]
         if not finals:
-            rows.append((run['name'], '0', '-', '-', '-', '-', '-', '-'))
             continue
         knn = [r['knn_acc'] for r in finals]
         lin = [r['linear_acc'] for r in finals]
-        rows.append((run['name'], str(len(finals)), str(epochs),
-                     f"{mean(r['train_time'] for r in finals):.0f}",
-                     f'{mean(knn):.4f} ± {pstdev(knn):.4f}',
-                     f'{mean(lin):.4f} ± {pstdev(lin):.4f}',
-                     f'{min(knn):.4f}-{max(knn):.4f}', f'{min(lin):.4f}-{max(lin):.4f}'))
+        row = (run['name'], str(len(finals)), str(epochs),
+               f"{mean(r['train_time'] for r in finals):.0f}",
+               f'{mean(knn):.4f} ± {pstdev(knn):.4f}', f'{mean(lin):.4f} ± {pstdev(lin):.4f}',
+               f'{min(knn):.4f}-{max(knn):.4f}', f'{min(lin):.4f}-{max(lin):.4f}')
+        if sigmas is not None:
+            values = sigmas.get(run['name']) or []
+            row += (f'{mean(values):.3f} ± {pstdev(values):.3f}' if values else '-', )
+        rows.append(row)
     lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
     lines.insert(1, '|' + '---|' * len(header))
     return '\n'.join(lines)
@@ -137,9 +169,11 @@ def main() -> None:
     for run in runs:
         for seed in args.seeds:
             work_dir = osp.join(root, run['name'], f'seed{seed}')
-            config = write_config(run, seed, args.epochs, args.split, work_dir)
             recs = records_of(work_dir)
-            if not (recs and recs[-1]['epoch'] == args.epochs) and not args.dry_run:
+            if recs and recs[-1]['epoch'] == args.epochs:
+                continue  # done: its config.py records what ran
+            config = write_config(run, seed, args.epochs, args.split, work_dir)
+            if not args.dry_run:
                 jobs.append((run['name'], seed, config, work_dir))
 
     def execute(job) -> None:
@@ -155,17 +189,30 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(execute, jobs))
 
+    # The table covers every run of the spec trained so far, not only this call's.
+    runs = load_runs(args.spec, None)
     results = {r['name']: {s: records_of(osp.join(root, r['name'], f'seed{s}'))
                            for s in args.seeds} for r in runs}
-    table = summarise(runs, results, args.epochs, args.split)
+    sigmas = None
+    if args.sigma:
+        for run in runs:
+            for seed in args.seeds:
+                work_dir = osp.join(root, run['name'], f'seed{seed}')
+                if measure_sigma(osp.join(work_dir, 'config.py'), work_dir, args.epochs,
+                                 args.split, threads * args.jobs):
+                    print(f'sigma of {run["name"]} seed {seed} failed: see {work_dir}/sigma.log')
+        sigmas = {r['name']: [v for v in (sigma_of(osp.join(root, r['name'], f'seed{s}'))
+                                          for s in args.seeds) if v is not None]
+                  for r in runs}
+    table = summarise(runs, results, args.epochs, args.split, sigmas)
     print(table)
     with open(osp.join(root, 'study.md'), 'w') as f:
         f.write(f'`python tools/analysis/study.py {args.spec} --seeds '
                 f'{" ".join(map(str, args.seeds))} --epochs {args.epochs} --split '
-                f'{args.split}`\n\n{table}\n')
+                f'{args.split}{" --sigma" if args.sigma else ""}`\n\n{table}\n')
     with open(osp.join(root, 'study.json'), 'w') as f:
-        json.dump(dict(runs=runs, epochs=args.epochs, split=args.split, results=results), f,
-                  indent=1)
+        json.dump(dict(runs=runs, epochs=args.epochs, split=args.split, results=results,
+                       sigmas=sigmas), f, indent=1)
 
 
 if __name__ == '__main__':

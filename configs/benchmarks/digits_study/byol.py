@@ -10,10 +10,21 @@ REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
 FINITE_DIFF = {OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01)}
 
 
+# The paper's GeSSL with the values the study started from; every GeSSL run states its
+# changes to these, so the spec does not depend on the config's (chosen) defaults.
+PAPER = {
+    'model.ssl_loss_weight': 0.0, OW + 'inner_lr': 0.01, OW + 'inner_params': 'all',
+    OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01),
+    OW + 'clip_grad': None
+}
+
+
 def gessl(name, *groups, **options):
+    merged = dict(PAPER)
     for group in groups:
-        options = {**group, **options}
-    return dict(name=name, config=GESSL, options=options)
+        merged.update(group)
+    merged.update(options)
+    return dict(name=name, config=GESSL, options=merged)
 
 
 ALPHA03 = {OW + 'inner_lr': 0.3}
@@ -28,5 +39,7 @@ runs = [
     gessl('kl+ssl1_heads_reverse_alpha0.3_clip30', SSL1, HEADS, REVERSE, ALPHA03, CLIP30),
     dict(name='plain_lr0.025', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.025}),
     dict(name='plain_lr0.1', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.1}),
+    dict(name='plain_lr0.2', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.2}),
+    dict(name='plain_lr0.4', config=PLAIN, options={'optim_wrapper.optimizer.lr': 0.4}),
     gessl('kl', FINITE_DIFF),  # the paper's objective and hypergradient, config's values
 ]

@@ -18,10 +18,21 @@ B32 = {'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}
 REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
 
 
+# The paper's GeSSL with the values the study started from; every GeSSL run states its
+# changes to these, so the spec does not depend on the config's (chosen) defaults.
+PAPER = {
+    'model.ssl_loss_weight': 0.0, OW + 'inner_lr': 0.01, OW + 'inner_params': 'all',
+    OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01),
+    OW + 'clip_grad': None
+}
+
+
 def gessl(name, *groups, **options):
+    merged = dict(PAPER)
     for group in groups:
-        options = {**group, **options}
-    return dict(name=name, config=GESSL, options=options)
+        merged.update(group)
+    merged.update(options)
+    return dict(name=name, config=GESSL, options=merged)
 
 
 def hypergrad(method):
