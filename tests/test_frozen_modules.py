@@ -126,3 +126,16 @@ def test_compile_option_compiles_the_backbone(monkeypatch):
     assert compiled == [(model.base.backbone, dict(mode='reduce-overhead'))]
     with pytest.raises(TypeError, match='model.compile must be a bool or a dict'):
         build_gessl('SimCLR', compile='yes')
+
+
+def test_heads_only_mode_moves_the_momentum_encoder_once_per_update():
+    """BYOL's EMA update would reach the task's later passes if the recording forward were
+    the live pass, so the separate live pass runs: one EMA step per update."""
+    set_random_seed(0)
+    model = build_gessl('BYOL')
+    wrapper = build_wrapper(model, inner_params=['neck', 'head'], tasks_per_update=2)
+    assert not model._live_pass_in_recording(wrapper.adapted_names(
+        [n for n, p in model.base.named_parameters() if p.requires_grad]))
+    model.train_step(make_batch(), wrapper)
+    model.train_step(make_batch(seed=1), wrapper)
+    assert int(model.base.target_net.steps) == 2
