@@ -61,8 +61,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def load_runs(spec: str, only: List[str]) -> List[dict]:
-    """The spec's runs (those of ``only``, if given)."""
-    runs = runpy.run_path(spec)['runs']
+    """The spec's runs (those of ``only``, if given). A spec may import modules beside it."""
+    sys.path.insert(0, osp.dirname(osp.abspath(spec)))
+    try:
+        runs = runpy.run_path(spec)['runs']
+    finally:
+        sys.path.pop(0)
     names = [r['name'] for r in runs]
     if len(set(names)) != len(names):
         raise ValueError(f'{spec}: run names must be unique, got {names}')

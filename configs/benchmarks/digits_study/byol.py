@@ -1,35 +1,14 @@
 # The digits study of GeSSL around BYOL: `python tools/analysis/study.py THIS_FILE`.
 # The settings that mattered for SimCLR (simclr.py beside this file), checked on BYOL.
 # Results: docs/benchmarks.md, "What makes GeSSL work on the digits".
+from study_settings import ALPHA03, CLIP, CLIP30, OW, PAPER, REVERSE, SSL1, method_runs
+
 PLAIN = 'configs/byol/byol_resnet18-narrow_1xb32-10e_digits.py'
 GESSL = 'configs/byol/byol-gessl_resnet18-narrow_1xb32-10e_digits.py'
-OW = 'optim_wrapper.'
+
 HEADS = {OW + 'inner_params': ['neck', 'head']}  # the fast mode (BYOL's predictor is `head`)
-CLIP = {OW + 'clip_grad': dict(max_norm=10)}
-REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
-FINITE_DIFF = {OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01)}
-
-
-# The paper's GeSSL with the values the study started from; every GeSSL run states its
-# changes to these, so the spec does not depend on the config's (chosen) defaults.
-PAPER = {
-    'model.ssl_loss_weight': 0.0, OW + 'inner_lr': 0.01, OW + 'inner_params': 'all',
-    OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01),
-    OW + 'clip_grad': None
-}
-
-
-def gessl(name, *groups, **options):
-    merged = dict(PAPER)
-    for group in groups:
-        merged.update(group)
-    merged.update(options)
-    return dict(name=name, config=GESSL, options=merged)
-
-
-ALPHA03 = {OW + 'inner_lr': 0.3}
-SSL1 = {'model.ssl_loss_weight': 1.0}
-CLIP30 = {OW + 'clip_grad': dict(max_norm=30)}
+FINITE_DIFF = {OW + 'hypergrad': PAPER[OW + 'hypergrad']}
+gessl = method_runs(GESSL)
 
 runs = [
     dict(name='plain', config=PLAIN, options={}),

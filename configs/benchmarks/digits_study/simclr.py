@@ -1,43 +1,13 @@
 # The digits study of GeSSL around SimCLR: `python tools/analysis/study.py THIS_FILE`.
 # Each run: the GeSSL digits config with overrides (dotted keys, as --cfg-options), or the
 # plain twin. Results: docs/benchmarks.md, "What makes GeSSL work on the digits".
+from study_settings import ALPHA, ALPHA03, B32, CLIP, OW, REVERSE, SSL1, T05, hypergrad, method_runs
+
 PLAIN = 'configs/simclr/simclr_resnet18-narrow_1xb32-10e_digits.py'
 GESSL = 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py'
-OW = 'optim_wrapper.'
-
 
 HEADS = {OW + 'inner_params': ['neck']}  # the fast mode: the backbone runs once per task
-SSL1 = {'model.ssl_loss_weight': 1.0}  # the variant: KL + the SSL loss at theta
-CLIP = {OW + 'clip_grad': dict(max_norm=10)}
-
-
-ALPHA = {OW + 'inner_lr': 0.1}
-ALPHA03 = {OW + 'inner_lr': 0.3}
-T05 = {'model.task_head.temperature': 0.5}
-B32 = {'data_preprocessor.task_size': 32, OW + 'tasks_per_update': 1}
-REVERSE = {OW + 'hypergrad': dict(_delete_=True, type='reverse')}
-
-
-# The paper's GeSSL with the values the study started from; every GeSSL run states its
-# changes to these, so the spec does not depend on the config's (chosen) defaults.
-PAPER = {
-    'model.ssl_loss_weight': 0.0, OW + 'inner_lr': 0.01, OW + 'inner_params': 'all',
-    OW + 'hypergrad': dict(_delete_=True, type='finite_diff', eps=0.01),
-    OW + 'clip_grad': None
-}
-
-
-def gessl(name, *groups, **options):
-    merged = dict(PAPER)
-    for group in groups:
-        merged.update(group)
-    merged.update(options)
-    return dict(name=name, config=GESSL, options=merged)
-
-
-def hypergrad(method):
-    return {OW + 'hypergrad': dict(_delete_=True, type=method)}
-
+gessl = method_runs(GESSL)
 
 runs = [
     dict(name='plain', config=PLAIN, options={}),
