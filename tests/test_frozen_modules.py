@@ -128,14 +128,21 @@ def test_compile_option_compiles_the_backbone(monkeypatch):
         build_gessl('SimCLR', compile='yes')
 
 
-def test_heads_only_mode_moves_the_momentum_encoder_once_per_update():
-    """BYOL's EMA update would reach the task's later passes if the recording forward were
-    the live pass, so the separate live pass runs: one EMA step per update."""
+@pytest.mark.parametrize('base', ['BYOL', 'MoCo'])
+def test_heads_only_mode_moves_momentum_encoder_and_queue_once_per_update(base):
+    """BYOL: the recording forward is the live pass (its target outputs are replayed).
+    MoCo: a separate live pass, so the task's passes never read their own keys from the
+    queue. Either way one EMA step (and one enqueue) per update."""
     set_random_seed(0)
-    model = build_gessl('BYOL')
+    model = build_gessl(base)
     wrapper = build_wrapper(model, inner_params=['neck', 'head'], tasks_per_update=2)
-    assert not model._live_pass_in_recording(wrapper.adapted_names(
-        [n for n, p in model.base.named_parameters() if p.requires_grad]))
+    names = [n for n, p in model.base.named_parameters() if p.requires_grad]
+    assert model._live_pass_in_recording(wrapper.adapted_names(names)) == (base == 'BYOL')
+    queue_before = model.base.queue.clone() if base == 'MoCo' else None
     model.train_step(make_batch(), wrapper)
     model.train_step(make_batch(seed=1), wrapper)
-    assert int(model.base.target_net.steps) == 2
+    ema = model.base.target_net if base == 'BYOL' else model.base.encoder_k
+    assert int(ema.steps) == 2
+    if base == 'MoCo':
+        assert int(model.base.queue_ptr) == 2 * 4  # two enqueues of a task of 4 keys
+        assert not torch.equal(queue_before, model.base.queue)

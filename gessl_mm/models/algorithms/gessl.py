@@ -280,12 +280,18 @@ class GeSSL(BaseModel):
 
     def _live_pass_in_recording(self, adapted: List[str]) -> bool:
         """Whether the heads-only mode's one backbone forward at theta can be the update's
-        live pass: when the base's only side effect is BatchNorm statistics (no momentum
-        encoder or queue, whose update would reach the task's later passes), the two are
-        the same forward, so the plain pass is saved."""
+        live pass, saving the separate plain pass.
+
+        It can unless the base keeps a queue (MoCo, SwAV): the live pass writes this task's
+        keys into it, and the task's later passes, which read the queue, would then meet
+        their own positives as negatives. A momentum encoder's update is harmless here: it
+        is a frozen module, so the task's later passes replay the outputs recorded in this
+        same pass (and a plain step of BYOL or MoCo v3 also reads its target after the
+        update).
+        """
         guard = self.guard
         return (self.cache_frozen_modules and not any(n.startswith('backbone.') for n in adapted)
-                and not (guard.averaged or guard.enqueuers or guard.queue_holders))
+                and not (guard.enqueuers or guard.queue_holders))
 
     def _plain_pass(self, task: SSLTask, seed: int) -> None:
         """The outer update's one live pass: a forward of the base algorithm's loss at theta,
