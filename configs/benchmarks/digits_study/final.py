@@ -18,6 +18,11 @@ for method in ("simclr", "byol"):
     ]
 # The plain twin's learning rate is 0.05 (SimCLR's best on val: 0.025 and 0.1 were worse);
 # BYOL's best on val was 0.1, so plain BYOL is reported at that value too.
-runs.insert(4, dict(name='byol_plain_lr0.1', config='configs/byol/'
+# SimCLR's other val finalist (3 seeds): pure KL with one task of 32 images per update.
+runs.insert(3, dict(name='simclr_gessl_pure-kl_B32', config='configs/simclr/'
+                    'simclr-gessl_resnet18-narrow_1xb32-10e_digits.py',
+                    options={'model.ssl_loss_weight': 0.0, 'data_preprocessor.task_size': 32,
+                             OW + 'tasks_per_update': 1}))
+runs.insert(5, dict(name='byol_plain_lr0.1', config='configs/byol/'
                     'byol_resnet18-narrow_1xb32-10e_digits.py',
                     options={OW + 'optimizer.lr': 0.1}))
