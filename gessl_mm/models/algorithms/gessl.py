@@ -323,10 +323,10 @@ class GeSSL(BaseModel):
         embeddings = []
         with self.guard.call():
             for group in groups:
-                images = torch.cat(group)
-                out = frozen.lookup(images, point) if frozen is not None else None
+                out = frozen.lookup(group, point) if frozen is not None else None
                 if out is None:
-                    out = functional_call(self.base.backbone, backbone_params, (images, ),
+                    out = functional_call(self.base.backbone, backbone_params,
+                                          (torch.cat(group), ),
                                           self._backbone_kwargs,
                                           tie_weights=self._tied_weights)
                 if self.task_head.feature == 'neck':
@@ -402,7 +402,8 @@ class _replayed_rng:
         # seeds for every uninitialised accelerator API, a noticeable cost per pass on CPU.
         torch.default_generator.manual_seed(self.seed)
         for device in self.devices:
-            torch.cuda.default_generators[device.index or 0].manual_seed(self.seed)
+            index = torch.cuda.current_device() if device.index is None else device.index
+            torch.cuda.default_generators[index].manual_seed(self.seed)
 
     def __exit__(self, *exc):
         return self.fork.__exit__(*exc)

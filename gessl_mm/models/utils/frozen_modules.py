@@ -37,6 +37,7 @@ class FrozenModules:
         self.leaves: Dict[str, Tensor] = {}
         self._graph: List[Tuple[Tensor, str]] = []  # (recorded output, its leaf's name)
         self._rows: Dict[bytes, tuple] = {}  # image -> (leaf prefix, row, leaves, spec)
+        self._plans: Dict[tuple, Optional[tuple]] = {}  # ids of views -> lookup plan
         self._recording: Optional[str] = None
 
     @contextmanager
@@ -114,32 +115,43 @@ class FrozenModules:
         with self._patched(replay):
             yield
 
-    def lookup(self, images: Tensor, point: Dict[str, Tensor]) -> Optional[Any]:
-        """The recorded output of the lookup module for ``images``, if every image (row) was
-        among its recorded inputs; None otherwise. Differentiable w.r.t. ``point``'s leaves.
+    def lookup(self, views: List[Tensor], point: Dict[str, Tensor]) -> Optional[Any]:
+        """The recorded output of the lookup module for ``torch.cat(views)``, if every image
+        (row) was among its recorded inputs; None otherwise. Differentiable w.r.t. ``point``'s
+        leaves. Which rows to gather is worked out once per list of views (the task's own
+        tensors), so later passes only index.
         """
         if not self._rows:
             return None
+        key = tuple(id(v) for v in views)
+        if key not in self._plans:
+            self._plans[key] = self._plan(torch.cat(views))
+        plan = self._plans[key]
+        if plan is None:
+            return None
+        pieces, restore, num_leaves, spec = plan
+        outputs = []
+        for i in range(num_leaves):
+            names = [(f'{prefix}.{i}', index) for prefix, index in pieces]
+            gathered = [point.get(name, self.leaves[name]).index_select(0, index)
+                        for name, index in names]
+            gathered = torch.cat(gathered) if len(gathered) > 1 else gathered[0]
+            outputs.append(gathered if restore is None else gathered[restore])
+        return tree_unflatten(outputs, spec)
+
+    def _plan(self, images: Tensor) -> Optional[tuple]:
+        """``([(leaf prefix, rows)], restoring permutation or None, leaves, spec)``."""
         sources = [self._rows.get(key) for key in _row_keys(images)]
         if any(s is None for s in sources):
             return None
-        prefixes = sorted({s[0] for s in sources})
-        num_leaves, spec = sources[0][2], sources[0][3]
-        outputs = []
-        for i in range(num_leaves):
-            pieces, order = [], []
-            for prefix in prefixes:
-                rows = [(j, s[1]) for j, s in enumerate(sources) if s[0] == prefix]
-                order += [j for j, _ in rows]
-                index = torch.tensor([r for _, r in rows], device=images.device)
-                name = f'{prefix}.{i}'
-                leaf = point[name] if name in point else self.leaves[name]
-                pieces.append(leaf.index_select(0, index))
-            gathered = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
-            if order != sorted(order):
-                gathered = gathered[torch.tensor(order, device=images.device).argsort()]
-            outputs.append(gathered)
-        return tree_unflatten(outputs, spec)
+        pieces, order = [], []
+        for prefix in sorted({s[0] for s in sources}):
+            rows = [(j, s[1]) for j, s in enumerate(sources) if s[0] == prefix]
+            order += [j for j, _ in rows]
+            pieces.append((prefix, torch.tensor([r for _, r in rows], device=images.device)))
+        restore = None if order == sorted(order) else \
+            torch.tensor(order, device=images.device).argsort()
+        return pieces, restore, sources[0][2], sources[0][3]
 
     def backward(self, grads: Dict[str, Tensor], params: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Gradients w.r.t. ``params`` of the recorded outputs, given their leaves' ``grads``
