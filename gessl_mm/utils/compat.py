@@ -21,6 +21,7 @@ import logging
 import os
 import os.path as osp
 import pickle
+import subprocess
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -228,26 +229,97 @@ def load_trusted_checkpoint(path: str, map_location: Any = 'cpu') -> Any:
 
 
 # ---------------------------------------------------------------------------
-# 3. mmengine's pytorch launcher on machines without CUDA
+# (c) mmengine's distributed launch on machines without CUDA (CPU, gloo)
 # ---------------------------------------------------------------------------
-# mmengine 0.10.7's ``_init_dist_pytorch`` calls ``torch.cuda.set_device(local_rank)``
-# unconditionally, so ``--launcher pytorch`` fails on a CPU-only torch (``torch._C`` has no
-# ``_cuda_setDevice``) before the process group exists. Without CUDA, initialise the
-# process group with gloo instead. Unnecessary once mmengine guards the call (it does for
-# MLU/NPU/MUSA devices already).
-def _patch_cpu_pytorch_launcher() -> None:
+# mmengine 0.10.7 assumes a GPU per process when it starts a distributed run:
+# ``_init_dist_pytorch`` and ``_init_dist_slurm`` call ``torch.cuda.set_device``
+# unconditionally (a CPU-only torch has no ``_cuda_setDevice``), and ``Runner.wrap_model``
+# gives DistributedDataParallel ``device_ids=[LOCAL_RANK]``, which torch refuses for a CPU
+# module. Without CUDA these fixes start the process group with gloo and wrap with
+# ``device_ids=None``; with CUDA they leave mmengine's behaviour as it is. Unnecessary once
+# mmengine guards those calls (it does for MLU/NPU/MUSA devices already).
+def _patch_cpu_launchers() -> None:
     import mmengine.dist.utils as dist_utils
-    original = dist_utils._init_dist_pytorch
-    if getattr(original, '_gessl_cpu_fallback', False):
+    if getattr(dist_utils._init_dist_pytorch, '_gessl_cpu_fallback', False):
         return
+    init_pytorch, init_slurm = dist_utils._init_dist_pytorch, dist_utils._init_dist_slurm
 
     def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs) -> None:
         if torch.cuda.is_available():
-            return original(backend, init_backend=init_backend, **kwargs)
+            return init_pytorch(backend, init_backend=init_backend, **kwargs)
         torch.distributed.init_process_group(backend='gloo', **kwargs)
 
-    init_dist_pytorch._gessl_cpu_fallback = True
+    def init_dist_slurm(backend: str, port: Optional[int] = None, init_backend: str = 'torch',
+                        **kwargs) -> None:
+        if torch.cuda.is_available():
+            return init_slurm(backend, port=port, init_backend=init_backend, **kwargs)
+        # The variables mmengine derives from Slurm's, as it does (SLURM_LOCALID: the rank
+        # on the node).
+        if 'MASTER_ADDR' not in os.environ:
+            nodes = os.environ['SLURM_NODELIST']
+            os.environ['MASTER_ADDR'] = subprocess.getoutput(
+                f'scontrol show hostname {nodes} | head -n1')
+        if port is not None:
+            os.environ['MASTER_PORT'] = str(port)
+        os.environ.setdefault('MASTER_PORT', '29500')
+        os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+        os.environ['RANK'] = os.environ['SLURM_PROCID']
+        os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+    for fn in (init_dist_pytorch, init_dist_slurm):
+        fn._gessl_cpu_fallback = True
     dist_utils._init_dist_pytorch = init_dist_pytorch
+    dist_utils._init_dist_slurm = init_dist_slurm
+
+
+# ---------------------------------------------------------------------------
+# (d) ``Runner.wrap_model``: an unknown wrapper, and DistributedDataParallel on CPU
+# ---------------------------------------------------------------------------
+# mmengine 0.10.7 looks ``model_wrapper_cfg.type`` up with ``MODEL_WRAPPERS.get`` and passes
+# the result to ``issubclass``: a type that no registry holds stops the run with a bare
+# ``TypeError: issubclass() arg 1 must be a class``. This names the key and the wrappers
+# there are. Unnecessary once mmengine checks the lookup itself.
+def _wrapper_class(model_wrapper_cfg: Optional[dict]) -> Optional[type]:
+    """The class ``model_wrapper_cfg`` names (None: mmengine's default), or a KeyError."""
+    from mmengine.registry import MODEL_WRAPPERS
+    if model_wrapper_cfg is None:
+        return None
+    name = model_wrapper_cfg.get('type', 'MMDistributedDataParallel')
+    if not isinstance(name, str):
+        return name
+    cls = MODEL_WRAPPERS.get(name)
+    if cls is None:
+        known = sorted({*MODEL_WRAPPERS.module_dict, *(
+            k for child in MODEL_WRAPPERS.children.values() for k in child.module_dict)})
+        raise KeyError(f'model_wrapper_cfg.type={name!r} is not a registered model wrapper '
+                       f'(known: {", ".join(known)}). GeSSL configs use '
+                       "model_wrapper_cfg=dict(type='GeSSLDistributedWrapper') and import "
+                       "gessl_mm (custom_imports=dict(imports=['gessl_mm'])).")
+    return cls
+
+
+def _patch_wrap_model() -> None:
+    from mmengine.runner import Runner
+    from torch.nn.parallel import DistributedDataParallel
+    original = Runner.wrap_model
+    if getattr(original, '_gessl_checked', False):
+        return
+
+    def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
+        cls = _wrapper_class(model_wrapper_cfg)
+        if self.distributed and not torch.cuda.is_available():
+            if model_wrapper_cfg is None:  # mmengine's default wrapper, without device ids
+                model_wrapper_cfg = dict(
+                    type='MMDistributedDataParallel', broadcast_buffers=False,
+                    find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+                cls = _wrapper_class(model_wrapper_cfg)
+            if issubclass(cls, DistributedDataParallel):
+                model_wrapper_cfg = dict(model_wrapper_cfg, device_ids=None)
+        return original(self, model_wrapper_cfg, model)
+
+    wrap_model._gessl_checked = True
+    Runner.wrap_model = wrap_model
 
 
 def apply_compat() -> None:
@@ -256,7 +328,8 @@ def apply_compat() -> None:
     if _applied:
         return
     _patch_numpy_aliases()
-    _patch_cpu_pytorch_launcher()
+    _patch_cpu_launchers()
+    _patch_wrap_model()
     if _TORCH_WEIGHTS_ONLY_DEFAULT:
         torch.serialization.add_safe_globals(CHECKPOINT_SAFE_GLOBALS)
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
