@@ -1,7 +1,8 @@
-from .bilevel_optim_wrapper import BiLevelOptimWrapper, NonFiniteError
+from .bilevel_optim_wrapper import BiLevelOptimWrapper
+from .errors import HypergradientError, NonFiniteError
 from .hypergrad import HYPERGRAD_METHODS, InnerTrajectory, gradient_descent, hypergradient
 
 __all__ = [
-    'BiLevelOptimWrapper', 'NonFiniteError', 'HYPERGRAD_METHODS', 'InnerTrajectory',
-    'gradient_descent', 'hypergradient'
+    'BiLevelOptimWrapper', 'HypergradientError', 'NonFiniteError', 'HYPERGRAD_METHODS',
+    'InnerTrajectory', 'gradient_descent', 'hypergradient'
 ]

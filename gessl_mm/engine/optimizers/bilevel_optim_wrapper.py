@@ -1,4 +1,6 @@
 """The optimizer wrapper that owns GeSSL's bi-level optimisation."""
+import logging
+import math
 import re
 from contextlib import contextmanager
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -6,11 +8,13 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import OPTIM_WRAPPERS
 from torch import nn
 from torch.optim import Optimizer
 
+from .errors import HypergradientError, NonFiniteError
 from .hypergrad import (
     InnerTrajectory,
     LossFn,
@@ -20,9 +24,11 @@ from .hypergrad import (
     hypergradient,
 )
 
+__all__ = ['BiLevelOptimWrapper', 'HypergradientError', 'NonFiniteError']
 
-class NonFiniteError(FloatingPointError):
-    """A loss or hypergradient is NaN or infinite; the weights were not updated."""
+# An unclipped outer step ``lr * ||hypergradient||`` above this fraction of the weights'
+# norm is logged as a warning: plain SGD steps of SSL methods stay near 1% of it.
+LARGE_STEP_RATIO = 0.1
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -91,7 +97,8 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.inner_params = inner_params
         self.amp_dtype = _amp_dtype(amp)
         self.tasks_accumulated = 0
-        self.pending_error: Optional[str] = None
+        self.pending_error: Optional[Exception] = None
+        self.large_steps = 0  # unclipped updates warned about by _warn_if_large
 
     # ------------------------------------------------------------------ first level
     def adapted_names(self, names: Sequence[str]) -> List[str]:
@@ -153,19 +160,27 @@ class BiLevelOptimWrapper(OptimWrapper):
                 param.grad.add_(grad)
         self.tasks_accumulated += 1
 
-    def defer_error(self, message: str) -> None:
+    def defer_error(self, error: Union[str, Exception]) -> None:
         """Record a failed task; the update raises on every rank (see :meth:`step_if_ready`).
 
         Under torch.distributed a rank must not stop alone: the others would wait for it in
         the update's all-reduce forever.
+
+        Args:
+            error: the exception to raise at the update, or its message (raised as
+                :class:`NonFiniteError`). The first one of an update is kept.
         """
-        self.pending_error = self.pending_error or message
+        if isinstance(error, str):
+            error = NonFiniteError(error)
+        self.pending_error = self.pending_error or error
 
     def step_if_ready(self) -> Optional[float]:
         """Apply the summed hypergradient once ``tasks_per_update`` tasks are in.
 
         Under torch.distributed, the ranks' sums are averaged first: the only collective of
-        the update, so every rank applies the same hypergradient.
+        the update, so every rank applies the same hypergradient. Without ``clip_grad``, a
+        step longer than :data:`LARGE_STEP_RATIO` of the weights' norm is logged as a
+        warning.
 
         Returns:
             The norm of the applied hypergradient (before clipping), or None if the update
@@ -174,26 +189,54 @@ class BiLevelOptimWrapper(OptimWrapper):
         Raises:
             NonFiniteError: a task's loss or the hypergradient is not finite, on this or
                 another rank; nothing is updated.
+            HypergradientError: a task's hypergradient solve diverged, on this rank (on
+                another one: :class:`NonFiniteError`); nothing is updated.
         """
         if not self.update_ready:
             return None
-        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
-                 if p.grad is not None]
+        params = [p for group in self.optimizer.param_groups for p in group['params']
+                  if p.grad is not None]
+        grads = [p.grad for p in params]
         failed = self._average_across_ranks(grads)
         if failed:
-            raise NonFiniteError(self.pending_error or 'GeSSL: a non-finite loss on another '
-                                 'rank; training stopped before the weights were updated.')
-        norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
-        if not torch.isfinite(torch.tensor(norm)):
+            raise self.pending_error or NonFiniteError(
+                'GeSSL: a non-finite loss on another rank (or a failed hypergradient solve: '
+                "see that rank's log); training stopped before the weights were updated.")
+        norms = [torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))]
+        clipped = bool(getattr(self, 'clip_grad_kwargs', None))
+        if not clipped:
+            norms.append(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(params))))
+        norms = torch.stack(norms).tolist()  # the update's one host sync
+        norm = norms[0]
+        if not math.isfinite(norm):
             raise NonFiniteError(
                 f'the hypergradient of this outer update is {norm}; the weights were not '
-                f'updated. Try hypergrad=dict(type="cg") or a smaller inner_lr '
-                f'(now {self.inner_lr}).')
+                f'updated. Lower optim_wrapper.inner_lr (now {self.inner_lr}) or try '
+                "hypergrad=dict(type='cg').")
+        if not clipped:
+            self._warn_if_large(norm, norms[1])
         self.message_hub.update_scalar('train/hypergrad_norm', norm)
         self.step()
         self.zero_grad()
         self.tasks_accumulated = 0
         return norm
+
+    def _warn_if_large(self, norm: float, weight_norm: float) -> None:
+        """Warn about an unclipped step that is large against the weights (rate-limited:
+        the 1st, 2nd, 4th, 8th, ... such update)."""
+        lr = max(group['lr'] for group in self.optimizer.param_groups)
+        if lr * norm <= LARGE_STEP_RATIO * weight_norm:
+            return
+        self.large_steps += 1
+        if self.large_steps & (self.large_steps - 1):
+            return
+        print_log(
+            f'GeSSL: an unclipped outer step of lr * ||hypergradient|| = {lr:.3g} * '
+            f'{norm:.4g} = {lr * norm:.4g} against weights of norm {weight_norm:.4g} (large '
+            f'update {self.large_steps} so far): steps this large wreck the network. Set '
+            'optim_wrapper.clip_grad=dict(max_norm=10) (configs/_base_/gessl.py), or lower '
+            f'optim_wrapper.inner_lr (now {self.inner_lr}) or the outer lr.',
+            logger='current', level=logging.WARNING)
 
     def _average_across_ranks(self, grads: List[torch.Tensor]) -> bool:
         """Average ``grads`` over ranks in one coalesced all-reduce, with a failure flag.
@@ -214,6 +257,27 @@ class BiLevelOptimWrapper(OptimWrapper):
             grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
             offset += grad.numel()
         return bool(flat[-1] > 0)
+
+    def synchronize_partial_update(self) -> None:
+        """Average the hypergradient of an outer update still in progress across ranks.
+
+        :class:`GeSSLDistributedWrapper` calls it after every iteration that ends inside an
+        update, so that every rank holds the same partial sum: the checkpoint that rank 0
+        writes then resumes every rank exactly (the update's all-reduce averages the ranks'
+        remaining tasks on top, the same mean). One all-reduce per such iteration; updates
+        that end with their iteration need none.
+
+        Raises:
+            NonFiniteError: a task failed on this or another rank; nothing is updated.
+        """
+        if not self.tasks_accumulated or get_world_size() == 1:
+            return
+        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
+                 if p.grad is not None]
+        if self._average_across_ranks(grads):
+            raise self.pending_error or NonFiniteError(
+                'GeSSL: a non-finite loss on another rank (or a failed hypergradient solve: '
+                "see that rank's log); training stopped before the weights were updated.")
 
     # ------------------------------------------------------------------- plumbing
     @contextmanager

@@ -23,17 +23,29 @@ Methods (the paper's Appendix G.4):
   problem (iMAML), ``(I + alpha * H(phi_K))^-1 dF/dphi``, by a truncated Neumann series or
   by conjugate gradient, with Hessian-vector products by double backpropagation.
 """
+import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch import Tensor
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from .errors import HypergradientError
 
 Params = Dict[str, Tensor]
 LossFn = Callable[[Params], Tensor]
 
 FINITE_DIFF_SCHEMES = ('central', 'forward')
 HYPERGRAD_METHODS = ('first_order', 'reverse', 'finite_diff', 'neumann', 'cg')
+# Neumann terms below this fraction of the first one are rounding noise: their growth says
+# nothing about the series.
+NEUMANN_NOISE_FLOOR = 1e-6
+# The largest ||x|| / ||v|| accepted from cg. Where the inner loss is locally convex
+# (H >= 0), ||(I + alpha H)^-1 v|| <= ||v||, and CG's iterates from 0 grow in norm towards
+# the solution, so a larger gain needs curvature below -0.9 / alpha: a near-singular system.
+CG_MAX_GAIN = 10.0
 METHOD_OPTIONS = {
     'first_order': (),
     'reverse': (),
@@ -79,6 +91,13 @@ def _leaf(t: Tensor) -> Tensor:
     return t.detach().requires_grad_(True)
 
 
+def _twice_differentiable(enabled: bool = True):
+    """A context for forward passes whose gradient is differentiated again (``reverse``'s
+    unrolled steps, ``neumann``/``cg``'s Hessian-vector products): attention runs in its
+    math kernel, as the fused kernels (flash, memory-efficient) have no double backward."""
+    return sdpa_kernel([SDPBackend.MATH]) if enabled else contextlib.nullcontext()
+
+
 def _dot(a: Params, b: Params) -> Tensor:
     return sum((a[n] * b[n]).sum() for n in a)
 
@@ -96,7 +115,8 @@ def gradient_descent(point: Params, inner_loss_fn: LossFn, inner_lr: float, step
     wrt = list(point) if keep_grads else adapted
     points, losses, kept = [point], [], []
     for _ in range(steps):
-        loss = inner_loss_fn(point)
+        with _twice_differentiable(create_graph):
+            loss = inner_loss_fn(point)
         grads = _grads(loss, point, wrt, create_graph=create_graph)
         step = {n: point[n] - inner_lr * grads[n] for n in adapted}
         if not create_graph:
@@ -143,42 +163,138 @@ class _ExactHVP:
                  wrt: Sequence[str]) -> None:
         self.point = {**point, **{n: _leaf(point[n]) for n in adapted}}
         self.adapted, self.wrt = list(adapted), list(wrt)
-        self.grad = _grads(inner_loss_fn(self.point), self.point, self.adapted, create_graph=True)
+        with _twice_differentiable():
+            loss = inner_loss_fn(self.point)
+        self.grad = _grads(loss, self.point, self.adapted, create_graph=True)
 
     def __call__(self, vector: Params, wrt: Optional[Sequence[str]] = None) -> Params:
         dot = _dot(self.grad, {n: vector[n].detach() for n in self.adapted})
         return _grads(dot, self.point, wrt or self.adapted, retain_graph=True)
 
 
+def _norm(tensors: Params) -> Tensor:
+    """The 2-norm of all of ``tensors`` together, as a tensor on their device (no sync)."""
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(list(tensors.values()))))
+
+
 def _neumann(hvp: _ExactHVP, rhs: Params, inner_lr: float, terms: int) -> Params:
-    """``(I + alpha H)^-1 rhs ~= sum_j (-alpha H)^j rhs`` (converges if alpha ||H|| < 1)."""
+    """``(I + alpha H)^-1 rhs ~= sum_j (-alpha H)^j rhs`` (converges if alpha ||H|| < 1).
+
+    Raises:
+        HypergradientError: the terms grow (or are not finite): the series diverges at
+            this ``inner_lr`` and its sum would be meaningless.
+    """
     term, total = dict(rhs), dict(rhs)
+    norms = [_norm(rhs)]
     for _ in range(terms):
         hv = hvp(term)
         term = {n: -inner_lr * hv[n] for n in term}
         total = {n: total[n] + term[n] for n in total}
+        norms.append(_norm(term))
+    _check_neumann(torch.stack(norms).tolist(), inner_lr)  # the solve's one host sync
     return total
+
+
+def _check_neumann(norms: List[float], inner_lr: float) -> None:
+    """Raise if the Neumann terms' norms ``norms`` (``||(-alpha H)^j v||``) grow.
+
+    H is symmetric, so ``log ||(alpha H)^j v||`` is convex in ``j``: once a term is larger
+    than the one before, every later term grows at least as fast, and the series diverges
+    (in exact arithmetic; the growth of terms that are rounding noise is ignored).
+    """
+    remedy = ("use hypergrad=dict(type='cg') (the same linear system without the series; "
+              "it needs I + alpha H positive definite), 'finite_diff' or 'reverse'; more "
+              'terms only diverge further. The weights were not updated.')
+    shown = ', '.join(f'{n:.3g}' for n in norms)
+    if not math.isfinite(norms[0]):
+        raise HypergradientError(
+            f"hypergrad 'neumann': the outer loss's gradient is not finite (norm {norms[0]}) "
+            f'at optim_wrapper.inner_lr={inner_lr}; the weights were not updated. Lower '
+            'optim_wrapper.inner_lr or the outer lr, or check the data.')
+    if all(math.isfinite(n) for n in norms):
+        floor = NEUMANN_NOISE_FLOOR * norms[0]
+        growth = [b / a for a, b in zip(norms, norms[1:]) if b > a and b > floor]
+        if not growth:
+            return
+        rate = max(growth)
+        raise HypergradientError(
+            f"hypergrad 'neumann': the series sum_j (-alpha H)^j v diverges at "
+            f'optim_wrapper.inner_lr={inner_lr}: its terms have norms {shown}, growing up to '
+            f'{rate:.3g}x per term, so alpha * ||H|| >= {rate:.3g} > 1 and its sum would be '
+            f'meaningless. Lower optim_wrapper.inner_lr (below {inner_lr / rate:.2g} at '
+            f'least), or {remedy}')
+    raise HypergradientError(
+        f"hypergrad 'neumann': the series sum_j (-alpha H)^j v overflows at "
+        f'optim_wrapper.inner_lr={inner_lr} (its terms have norms {shown}): alpha * ||H|| '
+        f'is far above 1. Lower optim_wrapper.inner_lr, or {remedy}')
 
 
 def _conjugate_gradient(hvp: _ExactHVP, rhs: Params, inner_lr: float, iters: int,
                         tol: float) -> Params:
-    """Solve ``(I + alpha H) x = rhs`` by conjugate gradient from ``x = 0``."""
+    """Solve ``(I + alpha H) x = rhs`` by conjugate gradient from ``x = 0``.
+
+    Stopping at ``iters`` iterations with a residual above ``tol`` is the intended
+    truncation. Its residual may also grow on the way: CG decreases the error in the
+    ``(I + alpha H)``-norm, not the residual, so that is no sign of failure either.
+
+    Raises:
+        HypergradientError: ``I + alpha H`` is not positive definite along a search
+            direction (alpha is too large for the inner loss's negative curvature), or is
+            so close to singular that the solution exceeds :data:`CG_MAX_GAIN` times
+            ``rhs``, or the solve is not finite.
+    """
     x = {n: torch.zeros_like(v) for n, v in rhs.items()}
     r, p = dict(rhs), dict(rhs)
     rr = _dot(r, r)
     threshold = tol**2 * rr
+    quotients = []  # p'(I + alpha H)p / p'p of each search direction
     for _ in range(iters):
         if rr <= threshold:
             break
         hv = hvp(p)
         ap = {n: p[n] + inner_lr * hv[n] for n in p}
-        step = rr / _dot(p, ap)
+        pap = _dot(p, ap)
+        quotients.append(pap / _dot(p, p))
+        step = rr / pap
         x = {n: x[n] + step * p[n] for n in x}
         r = {n: r[n] - step * ap[n] for n in r}
         rr_new = _dot(r, r)
         p = {n: r[n] + (rr_new / rr) * p[n] for n in p}
         rr = rr_new
+    values = torch.stack([_norm(x), _norm(rhs), *quotients]).tolist()  # one host sync
+    _check_cg(values[0], values[1], values[2:], inner_lr)
     return x
+
+
+def _check_cg(x_norm: float, rhs_norm: float, quotients: List[float], inner_lr: float
+              ) -> None:
+    """Raise if the CG solve of ``(I + alpha H) x = rhs`` is not to be trusted."""
+    where = f"hypergrad 'cg' at optim_wrapper.inner_lr={inner_lr}"
+    unrolled = ("; or use hypergrad=dict(type='reverse') or 'finite_diff', which "
+                'differentiate the inner steps themselves and need no minimum. The weights '
+                'were not updated.')
+    if not all(math.isfinite(v) for v in (x_norm, rhs_norm, *quotients)):
+        raise HypergradientError(
+            f'{where}: the solve of (I + alpha H) x = v is not finite (||x|| = {x_norm}, '
+            f'||v|| = {rhs_norm}). Lower optim_wrapper.inner_lr or the outer lr, or check the '
+            'data. The weights were not updated.')
+    lowest = min(quotients, default=1.0)
+    if lowest <= 0:
+        # p'(I + alpha H)p / p'p = 1 + alpha * (the inner loss's curvature along p).
+        raise HypergradientError(
+            f"{where}: I + alpha H is not positive definite: along a search direction p, "
+            f"p'(I + alpha H)p / p'p = {lowest:.3g}, i.e. the inner loss curves down more "
+            f'steeply than -1/alpha = {-1 / inner_lr:.3g}, and the proximal inner problem '
+            'whose implicit gradient cg computes has no minimum. Lower '
+            f'optim_wrapper.inner_lr (below {inner_lr / (1 - lowest):.2g} at least)'
+            f'{unrolled}')
+    gain = x_norm / rhs_norm if rhs_norm > 0 else 0.0
+    if gain > CG_MAX_GAIN:
+        raise HypergradientError(
+            f'{where}: I + alpha H is close to singular: the solution is {gain:.3g}x the '
+            'norm of the outer gradient (at most 1x where the inner loss is locally convex; '
+            f'the limit is CG_MAX_GAIN = {CG_MAX_GAIN:g}x), as negative curvature near '
+            f'-1/alpha blows it up. Lower optim_wrapper.inner_lr{unrolled}')
 
 
 def check_method(method: str, options: dict) -> None:

@@ -1,19 +1,21 @@
 """GeSSL: explicitly modeling generality into self-supervised learning (ICML 2024)."""
 import contextlib
 import inspect
+import logging
 import time
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmpretrain.models import MAE, SwAV
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
-from torch import Tensor
+from torch import Tensor, nn
 from torch.func import functional_call
 
-from gessl_mm.engine.optimizers import BiLevelOptimWrapper, NonFiniteError
+from gessl_mm.engine.optimizers import BiLevelOptimWrapper, HypergradientError, NonFiniteError
 from gessl_mm.engine.optimizers.hypergrad import Params
 
 from ..data_preprocessors import SSLTask
@@ -25,6 +27,11 @@ from ..utils.frozen_modules import PREFIX as FROZEN_PREFIX
 _PREPROCESSOR_KEYS = ('mean', 'std', 'to_rgb', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor',
                       'pad_value', 'non_blocking')
 _COMPATIBLE_PREPROCESSORS = ('TaskDataPreprocessor', 'SelfSupDataPreprocessor')
+# A task's first level "raised" its inner loss when it grew by more than this fraction (float
+# rounding of a tiny step stays far below it); train_step warns when at least
+# INNER_LOSS_RISE_WARN of an iteration's tasks did.
+INNER_LOSS_RISE_RTOL = 1e-4
+INNER_LOSS_RISE_WARN = 0.5
 
 
 @MODELS.register_module()
@@ -114,14 +121,17 @@ class GeSSL(BaseModel):
         self.guard = SideEffectGuard(self.base)
         self._averaged_modules = {n: m for n, m in self.base.named_modules()
                                   if m in self.guard.averaged}
-        # functional_call unties shared weights on every call; only needed if there are any.
-        self._tied_weights = len(list(self.base.named_parameters(remove_duplicate=False))) \
-            != len(list(self.base.named_parameters()))
+        # functional_call's tie_weights: only for a parameter that two modules share. A
+        # module registered under two names (SwAVNeck's `norm`, also in `projection_neck`)
+        # sees the new value under both anyway, and tie_weights would leave the swapped-in
+        # tensor in the module after the call (torch restores the alias from itself).
+        self._tied_weights = _shares_parameters(self.base)
         # Masked image models take one batch of images, the others a list of views.
         self._single_view_base = isinstance(self.base, MAE)
         self._backbone_kwargs = (
             dict(mask=None)
             if 'mask' in inspect.signature(self.base.backbone.forward).parameters else {})
+        self.inner_loss_rises = 0  # iterations warned about by _warn_if_inner_loss_rises
 
     # ------------------------------------------------------------ plain behaviour
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
@@ -160,9 +170,11 @@ class GeSSL(BaseModel):
                 grads, task_stats = self._learn_task(task, seed, params, adapted, optim_wrapper,
                                                      live_in_task)
             if 'error' in task_stats:
+                error = task_stats.pop('error')
+                error = NonFiniteError(error) if isinstance(error, str) else error
                 if get_world_size() == 1:
-                    raise NonFiniteError(task_stats.pop('error'))
-                optim_wrapper.defer_error(task_stats.pop('error'))
+                    raise error
+                optim_wrapper.defer_error(error)
             optim_wrapper.accumulate(params, grads)
             if optim_wrapper.update_ready and not live_in_task:
                 self._plain_pass(task, seed)
@@ -170,7 +182,30 @@ class GeSSL(BaseModel):
             stats.append(task_stats)
         log_vars = {k: torch.stack([s[k] for s in stats]).mean() for k in stats[0]}
         log_vars['loss'] = torch.stack([s['outer_loss'] for s in stats]).sum()
+        if 'inner_loss_rise' in log_vars:
+            self._warn_if_inner_loss_rises(log_vars, len(stats), optim_wrapper)
         return log_vars
+
+    def _warn_if_inner_loss_rises(self, log_vars: Dict[str, Tensor], num_tasks: int,
+                                  optim_wrapper: BiLevelOptimWrapper) -> None:
+        """Warn when the first level raised the inner loss in most tasks of an iteration
+        (rate-limited: the 1st, 2nd, 4th, 8th, ... such iteration)."""
+        share, change = torch.stack([log_vars['inner_loss_rise'],
+                                     log_vars['inner_loss_change']]).tolist()
+        if share < INNER_LOSS_RISE_WARN:
+            return
+        self.inner_loss_rises += 1
+        if self.inner_loss_rises & (self.inner_loss_rises - 1):
+            return
+        print_log(
+            f'GeSSL: the first-level step raised the inner loss in {round(share * num_tasks)} '
+            f'of {num_tasks} tasks of this iteration (mean change {change:+.4g}; '
+            f'{self.inner_loss_rises} such iteration(s) so far; logged as inner_loss_rise '
+            f'and inner_loss_change). A gradient step that raises its own loss means '
+            f'optim_wrapper.inner_lr={optim_wrapper.inner_lr} is past the stable step size '
+            'for these weights: the adapted model and the target are worse than theta and '
+            'the hypergradient can explode. Lower optim_wrapper.inner_lr.',
+            logger='current', level=logging.WARNING)
 
     def _learn_task(self, task: SSLTask, seed: int, params: Dict[str, Tensor],
                     adapted: List[str], optim_wrapper: BiLevelOptimWrapper,
@@ -218,23 +253,37 @@ class GeSSL(BaseModel):
             return loss
 
         laps = []
-        grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn, trajectory,
-                                            on_outer_grad=lambda: laps.append(timer.lap()))
-        if self.ssl_loss_weight:
+        solve_error = None
+        try:
+            grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn,
+                                                trajectory,
+                                                on_outer_grad=lambda: laps.append(timer.lap()))
+        except HypergradientError as exc:  # raised (or deferred) by train_step
+            solve_error = exc
+            grads = {n: torch.zeros_like(p) for n, p in params.items()}
+        if self.ssl_loss_weight and solve_error is None:
             ssl_grads = trajectory.grads[0]
             grads = {n: grads[n] + self.ssl_loss_weight * ssl_grads[n] for n in theta}
-        if frozen_params:
+        if frozen_params and solve_error is None:
             grads.update(frozen.backward(grads, frozen_params))
         time_hypergrad = timer.lap()
-        error = self._check_finite(trajectory.losses, target.losses, record['outer_loss'])
+        grads = {n: grads[n] for n in params}
+        error = self._check_finite(trajectory.losses, target.losses, record['outer_loss'],
+                                   grads) or solve_error
         stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
                      kl=record['kl'], time_inner=time_inner, time_target=time_target,
                      time_outer=laps[0], time_hypergrad=time_hypergrad)
         if target.losses:
-            stats['inner_loss_after'] = target.losses[0]
+            # The first level's effect on its own loss: a rise means alpha is past the
+            # stable step size (train_step warns when most tasks rise).
+            before, after = trajectory.losses[0], target.losses[0]
+            stats['inner_loss_after'] = after
+            stats['inner_loss_change'] = after - before
+            stats['inner_loss_rise'] = (after - before > INNER_LOSS_RISE_RTOL *
+                                        before.abs()).float()
         if error is not None:
             stats['error'] = error
-        return {n: grads[n] for n in params}, stats
+        return grads, stats
 
     def _frozen_modules(self, adapted: List[str]) -> Optional[FrozenModules]:
         """The modules this task's inner loop leaves unchanged, to run once (or None)."""
@@ -365,10 +414,17 @@ class GeSSL(BaseModel):
         return base, head
 
     @staticmethod
-    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor
-                      ) -> Optional[str]:
-        """The error message naming the first non-finite loss of a task, or None."""
-        losses = torch.stack([*inner, *target, outer])
+    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor,
+                      grads: Optional[Params] = None) -> Optional[str]:
+        """The error message naming the first non-finite loss of a task, or None.
+
+        With ``grads``, the task's hypergradient is checked too (in the same host sync).
+        """
+        values = [*inner, *target, outer]
+        if grads:
+            norms = torch._foreach_norm(list(grads.values()))
+            values.append(torch.linalg.vector_norm(torch.stack(norms)).to(outer.dtype))
+        losses = torch.stack(values)
         if torch.isfinite(losses).all():
             return None
         bad = int((~torch.isfinite(losses)).nonzero()[0])
@@ -376,11 +432,26 @@ class GeSSL(BaseModel):
             where = f'inner step {bad + 1}'
         elif bad < len(inner) + len(target):
             where = f'target step {bad - len(inner) + 1}'
-        else:
+        elif bad == len(inner) + len(target):
             where = 'the outer loss'
+        else:
+            return (f'GeSSL: the hypergradient of a task is not finite (norm '
+                    f'{losses[bad].item()}) although its losses are; training stopped '
+                    'before the weights were updated. Lower optim_wrapper.inner_lr or the '
+                    "outer lr, or use another optim_wrapper.hypergrad (e.g. type='cg').")
         return (f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a task; '
                 'training stopped before the weights were updated. Lower '
                 'optim_wrapper.inner_lr or the outer lr, or check the data.')
+
+
+def _shares_parameters(module: nn.Module) -> bool:
+    """Whether two distinct submodules of ``module`` hold the same parameter."""
+    owners: Dict[int, nn.Module] = {}
+    for submodule in module.modules():  # each module object once, however often registered
+        for param in submodule._parameters.values():
+            if param is not None and owners.setdefault(id(param), submodule) is not submodule:
+                return True
+    return False
 
 
 def _using(frozen: Optional[FrozenModules], stream: str, point: Params):

@@ -1,7 +1,8 @@
 """Builds GeSSL's self-supervised tasks from a batch of augmented views (paper §3.2)."""
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Union
 
+import torch
 from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 from torch import Tensor
@@ -58,7 +59,38 @@ class TaskDataPreprocessor(SelfSupDataPreprocessor):
         data = super().forward(data, training)
         if training:
             self.check_views(data['inputs'])
+        self.check_finite(data['inputs'], data.get('data_samples'))
         return data
+
+    def check_finite(self, views: Union[Tensor, List[Tensor]],
+                     data_samples: Optional[list] = None) -> None:
+        """Raise a ValueError naming the views and images that hold NaN or infinite values.
+
+        One host sync per batch; the images are located only when the check fails.
+        """
+        views = [views] if isinstance(views, Tensor) else list(views)
+        floats = {i: v for i, v in enumerate(views)
+                  if isinstance(v, Tensor) and v.is_floating_point()}
+        if not floats or bool(torch.stack([torch.isfinite(v).all()
+                                           for v in floats.values()]).all()):
+            return
+        found = []
+        for index, view in floats.items():
+            bad = (~torch.isfinite(view)).flatten(1).any(1).nonzero().flatten().tolist()
+            if not bad:
+                continue
+            where = f'view {index}: image(s) {bad[:8]}' + (' ...' if len(bad) > 8 else '')
+            paths = [] if data_samples is None else \
+                [data_samples[i].get('img_path') for i in bad[:8] if i < len(data_samples)]
+            if any(paths):
+                where += f' ({", ".join(str(p) for p in paths)})'
+            found.append(where)
+        raise ValueError(
+            f'model.data_preprocessor: the input batch holds NaN or infinite pixel values '
+            f'after normalisation ({"; ".join(found)}; image indices within the batch). '
+            'Check the dataset and its pipeline for corrupt images or float transforms that '
+            'divide by zero, and that model.data_preprocessor.std has no zeros; nothing was '
+            'trained on this batch.')
 
     def check_views(self, views) -> None:
         """Raise a clear error if ``views`` cannot be split into tasks."""
