@@ -1,5 +1,7 @@
-"""GeSSL under torch.distributed (2 CPU processes, gloo) equals one process on the same
-tasks, and the ranks stay identical."""
+"""GeSSL under torch.distributed, driven by hand (2 CPU processes, gloo): equal to one
+process on the same tasks, the ranks identical, a failure on one rank stops all; and the
+Runner finds the wrapper. The launch scripts themselves: tests/test_dist_launchers.py."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,6 +26,7 @@ def _torchrun(out_dir, base, port, *extra, check=True):
     return proc
 
 
+@pytest.mark.multiprocess
 @pytest.mark.parametrize('base,port', [('SimCLR', 29611), ('BYOL', 29612)])
 def test_two_ranks_equal_one_process_on_the_same_tasks(tmp_path, base, port):
     _torchrun(tmp_path, base, port)
@@ -41,6 +44,7 @@ def test_two_ranks_equal_one_process_on_the_same_tasks(tmp_path, base, port):
     assert moved
 
 
+@pytest.mark.multiprocess
 def test_a_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
     """Rank 1's loss is NaN: both ranks stop at the update (no deadlock), nothing saved."""
     proc = _torchrun(tmp_path, 'SimCLR', 29613, '1', check=False)
@@ -49,3 +53,27 @@ def test_a_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
     assert 'non-finite loss (nan) at inner step 1' in log  # rank 1, naming the step
     assert 'a non-finite loss on another rank' in log  # rank 0
     assert not list(tmp_path.glob('rank*.pth'))
+
+
+@pytest.mark.parametrize('scope', [None, 'mmengine', 'mmpretrain', 'mmdet'])
+def test_runner_finds_the_wrapper_in_every_scope(scope):
+    """mmengine's Runner looks the wrapper up in its root registry without a scope, then
+    builds it in the config's default scope: both find GeSSLDistributedWrapper."""
+    from mmengine.registry import MODEL_WRAPPERS, DefaultScope
+
+    from gessl_mm.models import GeSSLDistributedWrapper
+    assert MODEL_WRAPPERS.get('GeSSLDistributedWrapper') is GeSSLDistributedWrapper
+    context = (DefaultScope.overwrite_default_scope(scope) if scope else
+               contextlib.nullcontext())
+    with context:
+        import mmdet.registry  # noqa: F401  (the mmdet scope's registries)
+        built = MODEL_WRAPPERS.build(dict(type='GeSSLDistributedWrapper'),
+                                     default_args=dict(module=torch.nn.Linear(1, 1)))
+    assert isinstance(built, GeSSLDistributedWrapper)
+
+
+def test_an_unknown_wrapper_is_named_before_the_runner_fails():
+    from mmengine.runner import Runner
+    with pytest.raises(KeyError, match=r"model_wrapper_cfg.type='DDPWrapper' is not a "
+                       r'registered model wrapper \(known: .*GeSSLDistributedWrapper'):
+        Runner.wrap_model(None, dict(type='DDPWrapper'), torch.nn.Linear(1, 1))

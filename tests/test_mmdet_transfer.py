@@ -236,8 +236,9 @@ def _loader(loader: dict, batch_size: int) -> None:
             ([dataset['dataset']] if 'dataset' in dataset else [])
 
 
-def tiny_cfg(path: str, work_dir: str, checkpoint: str) -> Config:
-    """The config at ``path`` with a tiny model, 64x64 images, BN, one device."""
+def tiny_cfg(path: str, work_dir: str, checkpoint: str, one_device: bool = True) -> Config:
+    """The config at ``path`` with a tiny model, 64x64 images and, for ``one_device``, BN
+    instead of the configs' SyncBN."""
     cfg = Config.fromfile(path)
     cfg.work_dir = work_dir
     cfg.experiment_name = osp.basename(work_dir)
@@ -246,8 +247,9 @@ def tiny_cfg(path: str, work_dir: str, checkpoint: str) -> Config:
     # The pretrained weights: the config's own StrictPretrained init_cfg.
     assert [p for p, _ in find_strict_pretrained(model)] == ['init_cfg']
     model.init_cfg.checkpoint = checkpoint
-    assert switch_norm(model)  # one device: BN
-    assert not [p for p, n in _walk_norms(model) if n == 'SyncBN']
+    if one_device:
+        assert switch_norm(model)
+        assert not [p for p, n in _walk_norms(model) if n == 'SyncBN']
     if model.backbone.type == 'ResNet':
         model.backbone.update(TINY_R50)
     # fewer RoIs than the 512 per image of the configs: CPU time goes to the RoI heads
@@ -674,3 +676,46 @@ def test_entry_point_options(tmp_path, r50_ckpt):
     assert cfg.load_from == 'det.pth' and 'init_cfg' not in cfg.model
     assert entry.summary({'pascal_voc/AP50': 0.8123, 'pascal_voc/mAP': 0.5}) == \
         'AP50 81.2 | AP 50.0'
+
+
+@pytest.mark.multiprocess
+@pytest.mark.parametrize('script', ['dist_train_c4.sh', 'dist_train_fpn.sh'])
+def test_dist_train_scripts_run_two_processes(script, voc_root, coco_root, r50_ckpt, tmp_path):
+    """The README's multi-GPU detection commands with 2 CPU processes (gloo): ``--norm BN``
+    turns the configs' SyncBN (CUDA only) into BN; the weights arrive on every rank, 2
+    iterations train, the test split is evaluated across both ranks."""
+    work_dir = str(tmp_path / 'work')
+    if script == 'dist_train_c4.sh':
+        cfg = _c4_tiny(tiny_cfg(C4_VOC07, work_dir, 'set-by-the-script', one_device=False))
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[key].dataset.data_root = voc_root
+        keys = ['pascal_voc/mAP', 'pascal_voc/AP50']
+    else:
+        cfg = tiny_cfg(FPN_1X, work_dir, 'set-by-the-script', one_device=False)
+        _fpn_heads(cfg.model)
+        _coco_data(cfg, coco_root)
+        keys = ['coco/bbox_mAP', 'coco/segm_mAP']
+        cfg.param_scheduler = []  # the config's are epoch-based
+    assert [p for p, n in _walk_norms(cfg.model) if n == 'SyncBN']
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
+    cfg.model.test_cfg.rcnn.score_thr = 0.0  # detections after 2 iterations, so AP exists
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2, by_epoch=False)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.log_level = 'INFO'
+    path = str(tmp_path / 'tiny.py')
+    cfg.dump(path)
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', PORT=str(port))
+    result = subprocess.run(
+        ['bash', osp.join(TOOLS, script), path, r50_ckpt[0], '2', '--work-dir', work_dir,
+         '--norm', 'BN'], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-6000:]
+    assert 'Distributed training: True' in log
+    assert 'StrictPretrained: loaded' in log  # rank 0's log (the others print errors only)
+    with open(osp.join(work_dir, 'test_metrics.json')) as f:
+        _in_unit(json.load(f), keys)
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
