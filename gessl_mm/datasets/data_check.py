@@ -16,6 +16,28 @@ from mmengine.fileio.backends import LocalBackend
 DOCS = 'docs/configs.md (section "Datasets")'
 
 
+def data_error_message(name: str, data_root: str, problem: str, layout: str,
+                       how: Optional[str] = None) -> str:
+    """The message of a missing or malformed dataset: the problem, the layout, the docs.
+
+    Args:
+        name: the dataset's name (e.g. ``'CIFAR-10'``).
+        data_root: the dataset's root as given in the config.
+        problem: what is wrong, one sentence naming the path.
+        layout: the expected tree(s) below ``data_root``; ``{root}`` is replaced by it.
+        how: where to get the data / how to make the missing file, one or more lines.
+    """
+    root = data_root.rstrip('/') if data_root else ''
+    lines = [
+        problem, f'Put {name} under {root or "data_root"}/ in this layout:', '',
+        *layout.format(root=root or 'data_root').strip('\n').splitlines(), ''
+    ]
+    if how:
+        lines += [*how.strip('\n').splitlines(), '']
+    lines.append(f'Or point the config elsewhere (data_root=...). More in {DOCS}.')
+    return '\n'.join(lines)
+
+
 def require_data(name: str, data_root: str, paths: Sequence[str], layout: str,
                  how: Optional[str] = None) -> None:
     """Raise :class:`FileNotFoundError` unless every one of ``paths`` exists.
@@ -42,12 +64,6 @@ def require_data(name: str, data_root: str, paths: Sequence[str], layout: str,
         if full and (osp.exists(full) if local else exists(full)):
             continue
         where = f' (from {os.getcwd()})' if local and not osp.isabs(full or '.') else ''
-        lines = [
-            f'{name}: {full or "(empty data_root)"} does not exist{where}.',
-            f'Put {name} under {root or "data_root"}/ in this layout:', '',
-            *layout.format(root=root or 'data_root').strip('\n').splitlines(), ''
-        ]
-        if how:
-            lines += [*how.strip('\n').splitlines(), '']
-        lines.append(f'Or point the config elsewhere (data_root=...). More in {DOCS}.')
-        raise FileNotFoundError('\n'.join(lines))
+        raise FileNotFoundError(data_error_message(
+            name, data_root, f'{name}: {full or "(empty data_root)"} does not exist{where}.',
+            layout, how))

@@ -48,6 +48,7 @@ class SklearnDigits(BaseDataset):
         **kwargs: other arguments of mmpretrain's ``BaseDataset`` (pipeline, test_mode, ...).
     """
     METAINFO = dict(classes=tuple(str(i) for i in range(10)))
+    SPLITS = SPLITS
 
     def __init__(self, split: str = 'trainval', **kwargs) -> None:
         if split not in SPLITS:

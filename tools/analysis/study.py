@@ -1,7 +1,7 @@
 """Run a study: settings x seeds of pretraining, feature accuracy per epoch, one table.
 
 ``python tools/analysis/study.py SPEC [--seeds 0 1 2] [--epochs N] [--split val|test]
-[--only NAME ...] [--jobs J] [--work-dir DIR]``
+[--only NAME ...] [--jobs J] [--threads T] [--work-dir DIR] [--cfg-options k=v ...]``
 
 ``SPEC`` is a Python file with ``runs = [dict(name=..., config=..., options={...}), ...]``
 (see ``configs/benchmarks/digits_study/``): each run is a config plus overrides in the dotted
@@ -11,11 +11,16 @@ form of ``--cfg-options`` (values are Python objects, so dicts and lists are fin
 wall time. A (run, seed) whose ``feature_eval.json`` is complete is not run again, so a study
 can be extended or resumed.
 
-``--split val`` (the default, for choosing settings) pretrains on the digits ``train``
-split and evaluates on ``val``; ``--split test`` (for reporting chosen settings) pretrains on
-``trainval`` and evaluates on ``test``. ``--only`` trains a subset. The table (every run of
-the spec that has results; mean ± standard deviation over seeds, and the seeds' min-max)
-is printed and written to ``DIR/study.md``, the curves to
+``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
+split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
+settings) pretrains on ``trainval`` and evaluates on ``test`` (bank = ``trainval``): the split
+names of ``SklearnDigits`` and ``LocalCIFAR10/100``. A spec for a dataset with other split
+names defines ``splits = {'val': dict(pretrain=..., bank=..., query=...), 'test': ...}``
+(the keys are the choices of ``--split``). The splits are set on the config's
+``train_dataloader.dataset`` and on its ``FeatureEvalHook``'s ``bank`` and ``query``; a name
+the dataset does not have stops the study before anything trains. ``--only`` trains a
+subset. The table (every run of the spec that has results; mean ± standard deviation over
+seeds, and the seeds' min-max) is printed and written to ``DIR/study.md``, the curves to
 ``DIR/study.json``. With ``--sigma``, each run's final checkpoint also gets its
 sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation
 split, lower is better), added to the table.
@@ -30,17 +35,17 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from statistics import mean, pstdev
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SPLITS = {
-    'val': {'train_dataloader.dataset.split': 'train', 'custom_hooks.0.bank.split': 'train',
-            'custom_hooks.0.query.split': 'val'},
-    'test': {'train_dataloader.dataset.split': 'trainval',
-             'custom_hooks.0.bank.split': 'trainval', 'custom_hooks.0.query.split': 'test'},
+# What `--split` means, per role: the pretraining set, the k-NN / probe bank, the queries.
+DEFAULT_SPLITS = {
+    'val': dict(pretrain='train', bank='train', query='val'),
+    'test': dict(pretrain='trainval', bank='trainval', query='test'),
 }
+ROLES = ('pretrain', 'bank', 'query')
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,7 +53,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('spec', help='Python file defining `runs`')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--epochs', type=int, default=3)
-    parser.add_argument('--split', choices=list(SPLITS), default='val')
+    parser.add_argument('--split', default='val',
+                        help='a key of the spec\'s `splits` (default: val, test)')
     parser.add_argument('--only', nargs='+', help='run only these names of the spec')
     parser.add_argument('--jobs', type=int, default=1, help='runs in parallel')
     parser.add_argument('--threads', type=int,
@@ -57,16 +63,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--sigma', action='store_true',
                         help='also measure sigma on each final checkpoint')
     parser.add_argument('--dry-run', action='store_true', help='write the configs, train none')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='key=value overrides of every run, after the spec\'s (e.g. a '
+                        'pilot on fewer images; give it its own --work-dir: complete runs '
+                        'are not rerun)')
     return parser.parse_args()
 
 
-def load_runs(spec: str, only: List[str]) -> List[dict]:
-    """The spec's runs (those of ``only``, if given). A spec may import modules beside it."""
+def load_spec(spec: str, only: Optional[List[str]] = None) -> Tuple[List[dict], dict]:
+    """The spec's runs (those of ``only``, if given) and its splits (``DEFAULT_SPLITS``
+    unless it defines ``splits``). A spec may import modules beside it."""
     sys.path.insert(0, osp.dirname(osp.abspath(spec)))
     try:
-        runs = runpy.run_path(spec)['runs']
+        namespace = runpy.run_path(spec)
     finally:
         sys.path.pop(0)
+    runs = namespace['runs']
+    splits = namespace.get('splits', DEFAULT_SPLITS)
+    for name, roles in splits.items():
+        if set(roles) != set(ROLES):
+            raise ValueError(f'{spec}: splits[{name!r}] must name the split of each of '
+                             f'{ROLES}, got {roles}')
     names = [r['name'] for r in runs]
     if len(set(names)) != len(names):
         raise ValueError(f'{spec}: run names must be unique, got {names}')
@@ -75,15 +92,48 @@ def load_runs(spec: str, only: List[str]) -> List[dict]:
         if unknown:
             raise ValueError(f'--only {sorted(unknown)}: not in {spec} (runs: {names})')
         runs = [r for r in runs if r['name'] in only]
-    return runs
+    return runs, splits
 
 
-def write_config(run: dict, seed: int, epochs: int, split: str, work_dir: str) -> str:
-    """The run's config with its overrides, split, epochs and seed, dumped to ``work_dir``."""
+def split_options(cfg: Config, roles: Dict[str, str], config: str) -> Dict[str, str]:
+    """Dotted overrides that give each role its split: ``train_dataloader.dataset.split`` and
+    the ``bank`` / ``query`` of the config's ``FeatureEvalHook``.
+
+    Raises:
+        ValueError: the config has no ``FeatureEvalHook``, or a dataset has no such split
+            (for dataset classes that list theirs in ``SPLITS``).
+    """
+    hooks = [i for i, h in enumerate(cfg.get('custom_hooks') or [])
+             if h.get('type') == 'FeatureEvalHook']
+    if not hooks:
+        raise ValueError(f'{config}: no FeatureEvalHook in custom_hooks, which study.py '
+                         'reads the accuracies from')
+    keys = dict(pretrain='train_dataloader.dataset', bank=f'custom_hooks.{hooks[0]}.bank',
+                query=f'custom_hooks.{hooks[0]}.query')
+    datasets = dict(pretrain=cfg.train_dataloader.dataset,
+                    bank=cfg.custom_hooks[hooks[0]].bank,
+                    query=cfg.custom_hooks[hooks[0]].query)
+    from mmpretrain.registry import DATASETS
+
+    import gessl_mm  # noqa: F401  (registers the dataset classes)
+
+    for role, split in roles.items():
+        cls = DATASETS.get(datasets[role].get('type'))
+        known = getattr(cls, 'SPLITS', None)
+        if known is not None and split not in known:
+            raise ValueError(f'{config}: {keys[role]} ({datasets[role].type}) has no split '
+                             f'{split!r} (its splits: {known}); set `splits` in the spec')
+    return {f'{keys[role]}.split': split for role, split in roles.items()}
+
+
+def write_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_dir: str,
+                 overrides: Optional[dict] = None) -> str:
+    """The run's config with its overrides, splits, epochs and seed, dumped to ``work_dir``."""
     cfg = Config.fromfile(osp.join(ROOT, run['config']))
     options = {
-        **SPLITS[split], 'train_cfg.max_epochs': epochs, 'randomness.seed': seed,
-        'default_hooks.checkpoint.interval': 10**6, **run.get('options', {})
+        **split_options(cfg, roles, run['config']), 'train_cfg.max_epochs': epochs,
+        'randomness.seed': seed, 'default_hooks.checkpoint.interval': 10**6,
+        **run.get('options', {}), **(overrides or {})
     }
     for i, scheduler in enumerate(cfg.get('param_scheduler') or []):
         if scheduler.get('by_epoch', True) and 'T_max' in scheduler:
@@ -113,7 +163,8 @@ def train(config: str, work_dir: str, threads: int) -> int:
              work_dir], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
-def measure_sigma(config: str, work_dir: str, epochs: int, split: str, threads: int) -> int:
+def measure_sigma(config: str, work_dir: str, epochs: int, query_split: str,
+                  threads: int) -> int:
     """sigma of the run's final checkpoint into ``work_dir/sigma.json`` (kept if there)."""
     out = osp.join(work_dir, 'sigma.json')
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
@@ -123,7 +174,7 @@ def measure_sigma(config: str, work_dir: str, epochs: int, split: str, threads: 
     with open(osp.join(work_dir, 'sigma.log'), 'w') as log:
         return subprocess.call(
             [sys.executable, osp.join(ROOT, 'tools', 'analysis', 'sigma_measure.py'), config,
-             checkpoint, '--split', SPLITS[split]['custom_hooks.0.query.split'], '--out',
+             checkpoint, '--split', query_split, '--out',
              out, '--device', 'cpu'], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
@@ -164,7 +215,10 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
 
 def main() -> None:
     args = parse_args()
-    runs = load_runs(args.spec, args.only)
+    runs, splits = load_spec(args.spec, args.only)
+    if args.split not in splits:
+        raise SystemExit(f'--split {args.split}: not a split of {args.spec} '
+                         f'(choices: {", ".join(splits)})')
     spec_name = osp.splitext(osp.basename(args.spec))[0]
     root = args.work_dir or osp.join(ROOT, 'work_dirs', 'study', f'{spec_name}_{args.split}')
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
@@ -176,7 +230,8 @@ def main() -> None:
             recs = records_of(work_dir)
             if recs and recs[-1]['epoch'] == args.epochs:
                 continue  # done: its config.py records what ran
-            config = write_config(run, seed, args.epochs, args.split, work_dir)
+            config = write_config(run, seed, args.epochs, splits[args.split], work_dir,
+                                  args.cfg_options)
             if not args.dry_run:
                 jobs.append((run['name'], seed, config, work_dir))
 
@@ -194,7 +249,7 @@ def main() -> None:
         list(pool.map(execute, jobs))
 
     # The table covers every run of the spec trained so far, not only this call's.
-    runs = load_runs(args.spec, None)
+    runs, _ = load_spec(args.spec)
     results = {r['name']: {s: records_of(osp.join(root, r['name'], f'seed{s}'))
                            for s in args.seeds} for r in runs}
     sigmas = None
@@ -203,7 +258,7 @@ def main() -> None:
             for seed in args.seeds:
                 work_dir = osp.join(root, run['name'], f'seed{seed}')
                 if measure_sigma(osp.join(work_dir, 'config.py'), work_dir, args.epochs,
-                                 args.split, threads * args.jobs):
+                                 splits[args.split]['query'], threads * args.jobs):
                     print(f'sigma of {run["name"]} seed {seed} failed: see {work_dir}/sigma.log')
         sigmas = {r['name']: [v for v in (sigma_of(osp.join(root, r['name'], f'seed{s}'))
                                           for s in args.seeds) if v is not None]
@@ -211,9 +266,11 @@ def main() -> None:
     table = summarise(runs, results, args.epochs, args.split, sigmas)
     print(table)
     with open(osp.join(root, 'study.md'), 'w') as f:
+        options = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
         f.write(f'`python tools/analysis/study.py {args.spec} --seeds '
                 f'{" ".join(map(str, args.seeds))} --epochs {args.epochs} --split '
-                f'{args.split}{" --sigma" if args.sigma else ""}`\n\n{table}\n')
+                f'{args.split}{" --sigma" if args.sigma else ""}'
+                f'{" --cfg-options " + options if options else ""}`\n\n{table}\n')
     with open(osp.join(root, 'study.json'), 'w') as f:
         json.dump(dict(runs=runs, epochs=args.epochs, split=args.split, results=results,
                        sigmas=sigmas), f, indent=1)

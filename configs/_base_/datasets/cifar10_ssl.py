@@ -1,7 +1,10 @@
 # CIFAR-10 (paper §6.1, App. D): 50,000 training and 10,000 test images, 32x32, read from
-# data/cifar10/cifar-10-batches-py/ (mmpretrain's layout, never downloaded: a missing folder
-# raises FileNotFoundError with the layout; see docs/configs.md). Pretraining reads the train
-# split without labels; frozen features are evaluated with bank = train, query = test.
+# data/cifar10/ in either layout: the official python batches (cifar-10-batches-py/) or an
+# image-folder tree ({train,test}/<class>/*.jpg|png), decoded once into memory; never
+# downloaded (a missing folder raises FileNotFoundError with both layouts; docs/configs.md).
+# Pretraining reads the 50,000 training images (`trainval`) without labels; frozen features
+# are evaluated with bank = trainval, query = test. (`train` / `val` are 45,000 / 5,000 of
+# them, for choosing settings: LocalCIFAR10.)
 dataset_type = 'LocalCIFAR10'
 data_root = 'data/cifar10'
 data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[125.307, 122.961, 113.8575],
@@ -36,13 +39,14 @@ train_dataloader = dict(
     drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
+    dataset=dict(type=dataset_type, data_root=data_root, split='trainval',
                  pipeline=train_pipeline))
 
 # Labelled sets for evaluating frozen features (5-NN, linear probe): read by FeatureEvalHook
 # and by tools/test.py.
 feature_eval = dict(
-    bank=dict(type=dataset_type, data_root=data_root, split='train', pipeline=eval_pipeline),
+    bank=dict(type=dataset_type, data_root=data_root, split='trainval',
+              pipeline=eval_pipeline),
     query=dict(type=dataset_type, data_root=data_root, split='test', pipeline=eval_pipeline))
 custom_hooks = [
     dict(type='FeatureEvalHook', k=5, interval=10, linear_probe=False, **feature_eval),

@@ -1,0 +1,4 @@
+# Barlow Twins with the quarter-width ResNet-18 of the CPU protocols (CIFAR stem, base_channels 16,
+# 128-d features); heads and loss as in ./barlowtwins_resnet18.py.
+_base_ = './barlowtwins_resnet18.py'
+model = dict(backbone=dict(base_channels=16, stem_channels=16), neck=dict(in_channels=128))
