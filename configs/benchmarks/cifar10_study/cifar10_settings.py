@@ -51,8 +51,10 @@ def gessl_runs(config: str, heads: list):
 
 
 def plain_runs(config: str, lrs=(0.025, 0.1)) -> list:
-    """The plain twin at its config's lr, and at each of ``lrs`` (a fair comparison tunes
-    the twin's lr on the same split)."""
+    """The plain twin at its config's lr, at each of ``lrs`` (a fair comparison tunes the
+    twin's lr on the same split), and with GeSSL's gradient clipping (max_norm 10: a
+    control that separates GeSSL's objective from the clipping it comes with)."""
     return [dict(name='plain', config=config, options={})] + [
         dict(name=f'plain_lr{lr}', config=config, options={OW + 'optimizer.lr': lr})
-        for lr in lrs]
+        for lr in lrs] + [
+        dict(name='plain_clip10', config=config, options={OW + 'clip_grad': dict(max_norm=10)})]
