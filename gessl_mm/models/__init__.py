@@ -1,3 +1,4 @@
+from .adapters import *  # noqa: F401,F403
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403

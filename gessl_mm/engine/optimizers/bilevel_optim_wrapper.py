@@ -1,4 +1,4 @@
-"""The optimizer wrapper that owns GeSSL's bi-level optimisation."""
+"""The optimizer wrapper that owns GeSSL's second level: accumulate, all-reduce, clip, step."""
 import logging
 import math
 import re
@@ -14,34 +14,31 @@ from mmpretrain.registry import OPTIM_WRAPPERS
 from torch import nn
 from torch.optim import Optimizer
 
-from .errors import HypergradientError, NonFiniteError
-from .hypergrad import (
-    InnerTrajectory,
-    LossFn,
-    Params,
-    check_method,
-    gradient_descent,
-    hypergradient,
-)
+from ..errors import NonFiniteError
+from ..hypergradients import Params, build_hypergradient
 
-__all__ = ['BiLevelOptimWrapper', 'HypergradientError', 'NonFiniteError']
+__all__ = ['BiLevelOptimWrapper']
 
 # An unclipped outer step ``lr * ||hypergradient||`` above this fraction of the weights'
 # norm is logged as a warning: plain SGD steps of SSL methods stay near 1% of it.
 LARGE_STEP_RATIO = 0.1
+_OTHER_RANK_FAILED = ('GeSSL: a non-finite loss on another rank (or a failed hypergradient '
+                      "solve: see that rank's log); training stopped before the weights were "
+                      'updated.')
 
 
 @OPTIM_WRAPPERS.register_module()
 class BiLevelOptimWrapper(OptimWrapper):
     """Optimizer wrapper for GeSSL's bi-level optimisation (paper §4.3, Algorithm 1).
 
-    It owns the first level (``inner_steps`` steps of plain gradient descent with
-    ``inner_lr`` on a task's SSL loss), the self-motivated target (``target_steps - 1``
-    further steps, detached), the hypergradient, and the second level: hypergradients are
-    summed over ``tasks_per_update`` tasks (across iterations when a batch holds fewer) and
-    then applied by the wrapped optimizer, whose learning rate is the outer ``beta``.
-    mmengine's parameter schedulers act on ``beta``; ``clip_grad`` clips the summed
-    hypergradient.
+    It holds the bi-level settings that :class:`~gessl_mm.models.GeSSL`'s step reads (the
+    first level: ``inner_steps`` steps of gradient descent with ``inner_lr``; the target:
+    ``target_steps - 1`` more; the :attr:`hypergrad` method) and owns the second level, in
+    mmengine's style: :meth:`should_update` says whether the next task completes an outer
+    update, and :meth:`update_params` adds a task's hypergradient and, once
+    ``tasks_per_update`` tasks are in (across iterations when a batch holds fewer),
+    averages it across ranks, clips it (``clip_grad``) and steps the wrapped optimizer,
+    whose learning rate is the outer ``beta`` (mmengine's parameter schedulers act on it).
 
     Args:
         optimizer: the outer optimizer (``beta`` is its ``lr``).
@@ -49,8 +46,8 @@ class BiLevelOptimWrapper(OptimWrapper):
         inner_steps: ``K >= 1``.
         target_steps: ``lambda >= 1``; the target takes ``lambda - 1`` steps beyond ``K``.
         tasks_per_update: ``n``, tasks whose hypergradients make one outer update.
-        hypergrad: ``dict(type=METHOD, **options)``, see
-            :func:`gessl_mm.engine.optimizers.hypergrad.hypergradient`.
+        hypergrad: ``dict(type=METHOD, **options)``, a method of
+            :mod:`gessl_mm.engine.hypergradients` (default ``'finite_diff'``).
         inner_params: ``'all'`` or regular expressions matched at the start of the base
             algorithm's parameter names (e.g. ``['neck', 'head']``); only those adapt in the
             inner loop, all parameters get their hypergradient.
@@ -83,12 +80,7 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.inner_steps = inner_steps
         self.target_steps = target_steps
         self.tasks_per_update = tasks_per_update
-
-        hypergrad = dict(hypergrad or dict(type='finite_diff'))
-        self.hypergrad_method = hypergrad.pop('type', 'finite_diff')
-        check_method(self.hypergrad_method, hypergrad)
-        self.hypergrad_options = hypergrad
-
+        self.hypergrad = build_hypergradient(hypergrad)
         if inner_params != 'all':
             if isinstance(inner_params, str) or not inner_params:
                 raise ValueError("optim_wrapper.inner_params must be 'all' or a non-empty list of "
@@ -100,7 +92,6 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.pending_error: Optional[Exception] = None
         self.large_steps = 0  # unclipped updates warned about by _warn_if_large
 
-    # ------------------------------------------------------------------ first level
     def adapted_names(self, names: Sequence[str]) -> List[str]:
         """The names among ``names`` that ``inner_params`` selects for inner steps."""
         if self.inner_params == 'all':
@@ -112,75 +103,27 @@ class BiLevelOptimWrapper(OptimWrapper):
                              f'parameter names look like {list(names)[:4]}')
         return adapted
 
-    def adapt(self, params: Params, inner_loss_fn: LossFn, adapted: Sequence[str],
-              keep_grads: bool = False) -> InnerTrajectory:
-        """First level: ``K`` inner steps from ``params``; differentiable for ``reverse``.
-
-        The trajectory keeps each step's gradient w.r.t. all of ``params`` when
-        ``keep_grads`` is set or forward differences will reuse them.
-        """
-        keep_grads = keep_grads or self.hypergrad_options.get('scheme') == 'forward'
-        return gradient_descent(params, inner_loss_fn, self.inner_lr, self.inner_steps, adapted,
-                                create_graph=self.hypergrad_method == 'reverse',
-                                keep_grads=keep_grads)
-
-    def self_motivated_target(self, trajectory: InnerTrajectory,
-                              inner_loss_fn: LossFn) -> InnerTrajectory:
-        """``lambda - 1`` further steps from the adapted weights, without a graph to theta.
-
-        Its first loss is the inner loss after adaptation (the same forward pass).
-        """
-        start = {n: t.detach().requires_grad_(n in trajectory.adapted)
-                 for n, t in trajectory.final.items()}
-        return gradient_descent(start, inner_loss_fn, self.inner_lr, self.target_steps - 1,
-                                trajectory.adapted, keep_points=False)
-
     # ----------------------------------------------------------------- second level
-    def hypergradient(self, params: Params, inner_loss_fn: LossFn, outer_loss_fn: LossFn,
-                      trajectory: InnerTrajectory,
-                      on_outer_grad: Optional[Callable[[], None]] = None) -> Params:
-        """d outer / d params through the inner steps, by the configured method."""
-        return hypergradient(self.hypergrad_method, params, inner_loss_fn, outer_loss_fn,
-                             self.inner_lr, self.inner_steps, adapted=trajectory.adapted,
-                             trajectory=trajectory, on_outer_grad=on_outer_grad,
-                             **self.hypergrad_options)
+    def should_update(self) -> bool:
+        """Whether the next task's :meth:`update_params` completes an outer update."""
+        return self.tasks_accumulated + 1 >= self.tasks_per_update
 
-    @property
-    def update_ready(self) -> bool:
-        """Whether the current outer update has all its tasks."""
-        return self.tasks_accumulated >= self.tasks_per_update
+    def update_params(self, params: Dict[str, nn.Parameter], grads: Optional[Params] = None,
+                      error: Optional[Exception] = None,
+                      before_step: Optional[Callable[[], None]] = None) -> Optional[float]:
+        """Add one task's hypergradient; apply the sum once ``tasks_per_update`` are in.
 
-    def accumulate(self, params: Dict[str, nn.Parameter], grads: Params) -> None:
-        """Add one task's hypergradient to ``.grad`` of the outer parameters."""
-        for name, param in params.items():
-            grad = grads[name].detach()
-            if param.grad is None:
-                param.grad = grad
-            else:
-                param.grad.add_(grad)
-        self.tasks_accumulated += 1
-
-    def defer_error(self, error: Union[str, Exception]) -> None:
-        """Record a failed task; the update raises on every rank (see :meth:`step_if_ready`).
-
-        Under torch.distributed a rank must not stop alone: the others would wait for it in
-        the update's all-reduce forever.
+        A task that failed (``error``) stops training at once in one process. Under
+        torch.distributed a rank must not stop alone (the others would wait for it in the
+        update's all-reduce forever): the error is kept and the update raises it on every
+        rank, after the all-reduce, before anything changes.
 
         Args:
-            error: the exception to raise at the update, or its message (raised as
-                :class:`NonFiniteError`). The first one of an update is kept.
-        """
-        if isinstance(error, str):
-            error = NonFiniteError(error)
-        self.pending_error = self.pending_error or error
-
-    def step_if_ready(self) -> Optional[float]:
-        """Apply the summed hypergradient once ``tasks_per_update`` tasks are in.
-
-        Under torch.distributed, the ranks' sums are averaged first: the only collective of
-        the update, so every rank applies the same hypergradient. Without ``clip_grad``, a
-        step longer than :data:`LARGE_STEP_RATIO` of the weights' norm is logged as a
-        warning.
+            params: name -> outer parameter.
+            grads: name -> the task's hypergradient.
+            error: why the task failed (a :class:`NonFiniteError`), or None.
+            before_step: run once the update's tasks are all in, right before its
+                all-reduce (GeSSL's live pass).
 
         Returns:
             The norm of the applied hypergradient (before clipping), or None if the update
@@ -188,20 +131,38 @@ class BiLevelOptimWrapper(OptimWrapper):
 
         Raises:
             NonFiniteError: a task's loss or the hypergradient is not finite, on this or
-                another rank; nothing is updated.
-            HypergradientError: a task's hypergradient solve diverged, on this rank (on
-                another one: :class:`NonFiniteError`); nothing is updated.
+                another rank (or a hypergradient solve failed: :class:`HypergradientError`
+                on its rank); nothing is updated.
         """
-        if not self.update_ready:
+        if grads is None:  # a plain model's train_step: update_params(loss)
+            raise RuntimeError('BiLevelOptimWrapper does not take a loss to backpropagate: it '
+                               "is driven by GeSSL.train_step (model type='GeSSL').")
+        if error is not None:
+            if get_world_size() == 1:
+                raise error
+            self.pending_error = self.pending_error or error
+        for name, param in params.items():
+            grad = grads[name].detach()
+            if param.grad is None:
+                param.grad = grad
+            else:
+                param.grad.add_(grad)
+        self.tasks_accumulated += 1
+        if self.tasks_accumulated < self.tasks_per_update:
             return None
+        if before_step is not None:
+            before_step()
+        return self._apply_update()
+
+    def _apply_update(self) -> float:
+        """Average the summed hypergradient across ranks (the update's only collective),
+        check it, clip it and step. Without ``clip_grad``, a step longer than
+        :data:`LARGE_STEP_RATIO` of the weights' norm is logged as a warning."""
         params = [p for group in self.optimizer.param_groups for p in group['params']
                   if p.grad is not None]
         grads = [p.grad for p in params]
-        failed = self._average_across_ranks(grads)
-        if failed:
-            raise self.pending_error or NonFiniteError(
-                'GeSSL: a non-finite loss on another rank (or a failed hypergradient solve: '
-                "see that rank's log); training stopped before the weights were updated.")
+        if self._average_across_ranks(grads):
+            raise self.pending_error or NonFiniteError(_OTHER_RANK_FAILED)
         norms = [torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))]
         clipped = bool(getattr(self, 'clip_grad_kwargs', None))
         if not clipped:
@@ -275,9 +236,7 @@ class BiLevelOptimWrapper(OptimWrapper):
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
                  if p.grad is not None]
         if self._average_across_ranks(grads):
-            raise self.pending_error or NonFiniteError(
-                'GeSSL: a non-finite loss on another rank (or a failed hypergradient solve: '
-                "see that rank's log); training stopped before the weights were updated.")
+            raise self.pending_error or NonFiniteError(_OTHER_RANK_FAILED)
 
     # ------------------------------------------------------------------- plumbing
     @contextmanager
@@ -289,10 +248,6 @@ class BiLevelOptimWrapper(OptimWrapper):
         device = next(model.parameters()).device.type
         with torch.autocast(device_type=device, dtype=self.amp_dtype):
             yield
-
-    def update_params(self, *args, **kwargs) -> None:
-        raise RuntimeError('BiLevelOptimWrapper does not take a loss to backpropagate: it is '
-                           "driven by GeSSL.train_step (model type='GeSSL').")
 
     def state_dict(self) -> dict:
         """The optimizer state plus the hypergradient accumulated so far in this update."""
@@ -318,8 +273,8 @@ class BiLevelOptimWrapper(OptimWrapper):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(inner_lr={self.inner_lr}, inner_steps='
                 f'{self.inner_steps}, target_steps={self.target_steps}, tasks_per_update='
-                f'{self.tasks_per_update}, hypergrad={self.hypergrad_method}'
-                f'{self.hypergrad_options or ""}, optimizer={self.optimizer})')
+                f'{self.tasks_per_update}, hypergrad={self.hypergrad!r}, '
+                f'optimizer={self.optimizer})')
 
 
 def _check_positive(key: str, value, kind: type) -> None:

@@ -8,6 +8,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
+from ..utils import same_shape_groups
+
 
 @MODELS.register_module()
 class DINO(BaseSelfSupervisor):
@@ -22,7 +24,7 @@ class DINO(BaseSelfSupervisor):
 
     The teacher moves at the start of :meth:`loss`, and the loss's center moves with it:
     a pass that does not update the teacher (GeSSL's muted passes, see
-    :class:`gessl_mm.models.utils.SideEffectGuard`) leaves the center unchanged too.
+    :class:`gessl_mm.models.adapters.SSLAdapter`) leaves the center unchanged too.
 
     Args:
         backbone: config of the backbone.
@@ -80,11 +82,6 @@ class DINO(BaseSelfSupervisor):
 
     def _student(self, inputs: List[Tensor]) -> Tensor:
         """Student projections (V, N, C); consecutive views of one shape share a pass."""
-        outs, start = [], 0
-        while start < len(inputs):
-            end = start + 1
-            while end < len(inputs) and inputs[end].shape == inputs[start].shape:
-                end += 1
-            outs.append(self.neck(self.backbone(torch.cat(list(inputs[start:end]))))[0])
-            start = end
+        outs = [self.neck(self.backbone(torch.cat(group)))[0]
+                for group in same_shape_groups(list(inputs))]
         return torch.cat(outs).unflatten(0, (len(inputs), -1))

@@ -1,37 +1,76 @@
 """GeSSL: explicitly modeling generality into self-supervised learning (ICML 2024)."""
 import contextlib
-import inspect
+import enum
+import functools
 import logging
-import time
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.dist import get_world_size
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmpretrain.models import MAE, SwAV
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
-from torch import Tensor, nn
-from torch.func import functional_call
+from torch import Tensor
 
-from gessl_mm.engine.optimizers import BiLevelOptimWrapper, HypergradientError, NonFiniteError
-from gessl_mm.engine.optimizers.hypergrad import Params
+from gessl_mm.engine.errors import NonFiniteError
+from gessl_mm.engine.hypergradients import (
+    InnerTrajectory,
+    Params,
+    gradient_descent,
+    self_motivated_target,
+)
+from gessl_mm.engine.optimizers import BiLevelOptimWrapper
+from gessl_mm.utils.pooling import pool_features
 
+from ..adapters import build_adapter
 from ..data_preprocessors import SSLTask
 from ..losses import build_outer_loss, kl_loss
 from ..task_heads import BaseTaskHead
-from ..utils import FrozenModules, SideEffectGuard, pool_features
+from ..utils import FrozenModules, ReplayedRNG, StageTimer, same_shape_groups
 from ..utils.frozen_modules import PREFIX as FROZEN_PREFIX
 
 _PREPROCESSOR_KEYS = ('mean', 'std', 'to_rgb', 'bgr_to_rgb', 'rgb_to_bgr', 'pad_size_divisor',
                       'pad_value', 'non_blocking')
 _COMPATIBLE_PREPROCESSORS = ('TaskDataPreprocessor', 'SelfSupDataPreprocessor')
+HEAD_PREFIX = 'task_head.'  # the task head's parameters among a task's weights
 # A task's first level "raised" its inner loss when it grew by more than this fraction (float
 # rounding of a tiny step stays far below it); train_step warns when at least
 # INNER_LOSS_RISE_WARN of an iteration's tasks did.
 INNER_LOSS_RISE_RTOL = 1e-4
 INNER_LOSS_RISE_WARN = 0.5
+
+
+class LivePass(enum.Enum):
+    """Where a task runs the outer update's live pass (see :meth:`GeSSL._live_pass_of`)."""
+    NONE = 'none'
+    RECORDING = 'recording'
+    SEPARATE = 'separate'
+
+
+@dataclass
+class TaskProblem:
+    """A task as a bi-level problem over its weights ``theta``.
+
+    Attributes:
+        theta: the base's weights (a frozen backbone's replaced by its recorded outputs'
+            leaves) and the task head's task-local weights.
+        adapted: the names of ``theta`` that take inner steps.
+        frozen: the modules run once for this task, or None.
+        frozen_params: the backbone weights behind ``frozen``'s leaves.
+    """
+    theta: Params
+    adapted: List[str]
+    frozen: Optional[FrozenModules] = None
+    frozen_params: Params = field(default_factory=dict)
+
+
+@dataclass
+class TaskResult:
+    """One task's hypergradient w.r.t. the model's weights, why it failed, and its logs."""
+    grads: Params
+    error: Optional[NonFiniteError]
+    logs: Dict[str, Tensor]
 
 
 @MODELS.register_module()
@@ -41,15 +80,18 @@ class GeSSL(BaseModel):
     Each batch is split into B-way tasks (:class:`TaskDataPreprocessor`). For every task,
     :meth:`train_step` adapts the model K steps on the base algorithm's own loss (first
     level), takes ``lambda - 1`` further detached steps to get the self-motivated target,
-    and measures ``outer_loss(pi_target, pi_adapted)`` between the task's class
-    distributions given by ``task_head``. :class:`BiLevelOptimWrapper` turns that into a
-    hypergradient w.r.t. the original weights and steps every ``tasks_per_update`` tasks.
+    and differentiates ``outer_loss(pi_target, pi_adapted)`` between the task's class
+    distributions given by ``task_head`` w.r.t. the original weights (second level, by
+    ``optim_wrapper.hypergrad``). :class:`BiLevelOptimWrapper` sums the hypergradients and
+    steps every ``tasks_per_update`` tasks. What the step must know about the base
+    algorithm is in its adapter (:mod:`gessl_mm.models.adapters`).
 
     Args:
         base: config of the wrapped self-supervised algorithm, e.g. ``dict(type='SimCLR',
             ...)``. A ``data_preprocessor`` inside it provides the defaults of this model's.
         task_head: config of the head that gives pi.
-        outer_loss: ``'kl'`` (the paper's), ``'mse'``, ``'ce'`` or ``'wasserstein'``.
+        outer_loss: ``'kl'`` (the paper's), ``'mse'``, ``'ce'`` or ``'wasserstein'``, or
+            ``dict(type=NAME, **options)``.
         ssl_loss_weight: a variant, not in the paper: each task's outer objective becomes
             ``outer_loss + ssl_loss_weight * L(theta)``, ``L`` the task's first-level loss
             (the base method's SSL loss) at the original weights. Its gradient is the first
@@ -71,7 +113,7 @@ class GeSSL(BaseModel):
     def __init__(self,
                  base: dict,
                  task_head: Optional[dict] = None,
-                 outer_loss: str = 'kl',
+                 outer_loss: Union[str, dict] = 'kl',
                  ssl_loss_weight: float = 0.0,
                  data_preprocessor: Optional[dict] = None,
                  cache_frozen_modules: bool = True,
@@ -102,7 +144,6 @@ class GeSSL(BaseModel):
         if self.task_head.feature == 'neck' and not self.base.with_neck:
             raise ValueError("model.task_head.feature='neck' but the base algorithm has no "
                              "neck: use feature='backbone'")
-        self.outer_loss_name = outer_loss
         self.outer_loss = build_outer_loss(outer_loss)
         if isinstance(ssl_loss_weight, bool) or not isinstance(ssl_loss_weight, (int, float)) \
                 or not ssl_loss_weight >= 0:
@@ -118,19 +159,7 @@ class GeSSL(BaseModel):
                 raise TypeError(f'model.compile must be a bool or a dict of torch.compile '
                                 f'arguments, got {compile!r}')
             self.base.backbone.compile(**(compile if isinstance(compile, dict) else {}))
-        self.guard = SideEffectGuard(self.base)
-        self._averaged_modules = {n: m for n, m in self.base.named_modules()
-                                  if m in self.guard.averaged}
-        # functional_call's tie_weights: only for a parameter that two modules share. A
-        # module registered under two names (SwAVNeck's `norm`, also in `projection_neck`)
-        # sees the new value under both anyway, and tie_weights would leave the swapped-in
-        # tensor in the module after the call (torch restores the alias from itself).
-        self._tied_weights = _shares_parameters(self.base)
-        # Masked image models take one batch of images, the others a list of views.
-        self._single_view_base = isinstance(self.base, MAE)
-        self._backbone_kwargs = (
-            dict(mask=None)
-            if 'mask' in inspect.signature(self.base.backbone.forward).parameters else {})
+        self.adapter = build_adapter(self.base)
         self.inner_loss_rises = 0  # iterations warned about by _warn_if_inner_loss_rises
 
     # ------------------------------------------------------------ plain behaviour
@@ -150,7 +179,8 @@ class GeSSL(BaseModel):
     # ---------------------------------------------------------------- the step
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: BiLevelOptimWrapper) -> Dict[str, Tensor]:
-        """One GeSSL training iteration: every task of the batch, outer steps when due."""
+        """One GeSSL training iteration: learn every task of the batch; the optimizer
+        wrapper steps when an outer update has all its tasks."""
         if not isinstance(optim_wrapper, BiLevelOptimWrapper):
             raise TypeError("GeSSL must be trained with optim_wrapper=dict(type="
                             f"'BiLevelOptimWrapper', ...), got {type(optim_wrapper).__name__}")
@@ -159,31 +189,232 @@ class GeSSL(BaseModel):
         if self.memory_format is torch.channels_last:
             inputs = [v.contiguous(memory_format=torch.channels_last) for v in inputs]
         tasks = self.data_preprocessor.split_tasks(inputs, data.get('data_samples'))
-        params = {n: p for n, p in self.base.named_parameters() if p.requires_grad}
+        params = self._outer_params()
         adapted = optim_wrapper.adapted_names(list(params))
-        stats: List[Dict[str, Tensor]] = []
+        logs = []
         for task in tasks:
             seed = int(torch.randint(2**62, ()))
-            last = optim_wrapper.tasks_accumulated + 1 >= optim_wrapper.tasks_per_update
-            live_in_task = last and self._live_pass_in_recording(adapted)
-            with self.guard.muted(), optim_wrapper.optim_context(self):
-                grads, task_stats = self._learn_task(task, seed, params, adapted, optim_wrapper,
-                                                     live_in_task)
-            if 'error' in task_stats:
-                error = task_stats.pop('error')
-                error = NonFiniteError(error) if isinstance(error, str) else error
-                if get_world_size() == 1:
-                    raise error
-                optim_wrapper.defer_error(error)
-            optim_wrapper.accumulate(params, grads)
-            if optim_wrapper.update_ready and not live_in_task:
-                self._plain_pass(task, seed)
-            optim_wrapper.step_if_ready()  # the update's one collective
-            stats.append(task_stats)
-        log_vars = {k: torch.stack([s[k] for s in stats]).mean() for k in stats[0]}
-        log_vars['loss'] = torch.stack([s['outer_loss'] for s in stats]).sum()
+            live_pass = self._live_pass_of(adapted, optim_wrapper.should_update())
+            result = self.learn_task(task, optim_wrapper, seed,
+                                     live_pass_in_recording=live_pass is LivePass.RECORDING)
+            plain_pass = functools.partial(self._plain_pass, task, seed) \
+                if live_pass is LivePass.SEPARATE else None
+            optim_wrapper.update_params(params, result.grads, result.error,
+                                        before_step=plain_pass)
+            logs.append(result.logs)
+        return self._log_vars(logs, optim_wrapper)
+
+    def _live_pass_of(self, adapted: List[str], completes_update: bool) -> 'LivePass':
+        """Where the outer update's one live pass runs, if this task completes it: in the
+        heads-only mode's one backbone forward at theta (``RECORDING``), or as a separate
+        plain pass right before the step (``SEPARATE``); ``NONE`` if no update is due.
+
+        The live pass is a forward of the base's loss at theta that may act as a plain
+        training step (momentum encoders, queues, BatchNorm statistics advance once). It
+        runs on the update's last task, after all its hypergradients and before the step,
+        so every task of the update saw one state (and on every rank at once, as its
+        collectives need). Recording can be it unless the base keeps a queue
+        (:attr:`SSLAdapter.live_pass_may_record`).
+        """
+        if not completes_update:
+            return LivePass.NONE
+        if self.cache_frozen_modules and not any(n.startswith('backbone.') for n in adapted) \
+                and self.adapter.live_pass_may_record:
+            return LivePass.RECORDING
+        return LivePass.SEPARATE
+
+    def learn_task(self, task: SSLTask, optim_wrapper: BiLevelOptimWrapper, seed: int = 0,
+                   live_pass_in_recording: bool = False) -> TaskResult:
+        """First level, self-motivated target, second level and hypergradient of one task.
+
+        Nothing of the model changes: every pass is muted, except, with
+        ``live_pass_in_recording``, the heads-only mode's recording pass, which then is the
+        outer update's live pass (see :meth:`_live_pass_of`).
+
+        Args:
+            task: the task (normalised views).
+            optim_wrapper: the bi-level settings (inner lr and steps, hypergradient method).
+            seed: the random state of every evaluation of the task's inner loss.
+            live_pass_in_recording: let the recording pass act as a plain training step.
+
+        Returns:
+            TaskResult: the hypergradient w.r.t. every trainable weight of the base, the
+            error that makes it unusable (a non-finite loss or a failed solve) or None, and
+            the task's logged values.
+        """
+        with self.adapter.muted(), optim_wrapper.optim_context(self):
+            return self._learn_task(task, seed, optim_wrapper, live_pass_in_recording)
+
+    def _learn_task(self, task: SSLTask, seed: int, optim_wrapper: BiLevelOptimWrapper,
+                    live_in_recording: bool) -> TaskResult:
+        params = self._outer_params()
+        adapted = optim_wrapper.adapted_names(list(params))
+        timer = StageTimer(task.support[0].device)
+        head_params = {HEAD_PREFIX + n: p for n, p in self.task_head.task_params(
+            task.num_classes, self._embed_dim(params, task), task.support[0]).items()}
+        frozen = self._frozen_modules(adapted)
+        inner_loss_fn = self._inner_loss_fn(task, seed, frozen)
+        problem = self._task_problem(task, {**params, **head_params},
+                                     adapted + list(head_params), frozen, inner_loss_fn,
+                                     live_in_recording)
+        hypergrad = optim_wrapper.hypergrad
+
+        # First level: K steps from theta (through which `reverse` backpropagates).
+        adapted_path = gradient_descent(
+            problem.theta, inner_loss_fn, optim_wrapper.inner_lr, optim_wrapper.inner_steps,
+            problem.adapted, create_graph=hypergrad.differentiates_inner_steps,
+            keep_grads=self.ssl_loss_weight > 0 or hypergrad.keeps_inner_grads)
+        time_inner = timer.lap()
+
+        # Self-motivated target: lambda - 1 more steps, detached, and its class distribution.
+        target = self_motivated_target(adapted_path, inner_loss_fn, optim_wrapper.inner_lr,
+                                       optim_wrapper.target_steps - 1)
+        with torch.no_grad():
+            target_logits = self._task_logits(target.final, task, problem.frozen)
+        time_target = timer.lap()
+
+        # Second level: d outer_loss(pi_target, pi_adapted) / d theta.
+        def outer_fn(point: Params) -> Tuple[Tensor, Tensor]:
+            logits = self._task_logits(point, task, problem.frozen)
+            return self.outer_loss(target_logits, logits), logits
+
+        outer = hypergrad(problem.theta, inner_loss_fn, outer_fn, optim_wrapper.inner_lr,
+                          adapted_path)
+        time_outer = timer.lap(outer.outer_grad_time)
+        grads = self._weight_grads(outer.grads, adapted_path, problem, params) \
+            if outer.error is None else {n: torch.zeros_like(p) for n, p in params.items()}
+        time_hypergrad = timer.lap()
+
+        error = _non_finite(adapted_path.losses, target.losses, outer.outer_loss,
+                            grads) or outer.error
+        kl = outer.outer_loss if self.outer_loss is kl_loss else \
+            kl_loss(target_logits, outer.outer_aux.detach())
+        logs = dict(inner_loss_before=adapted_path.losses[0], outer_loss=outer.outer_loss,
+                    kl=kl, time_inner=time_inner, time_target=time_target,
+                    time_outer=time_outer, time_hypergrad=time_hypergrad)
+        logs.update(_inner_loss_change(adapted_path, target))
+        return TaskResult(grads, error, logs)
+
+    def _outer_params(self) -> Dict[str, Tensor]:
+        return {n: p for n, p in self.base.named_parameters() if p.requires_grad}
+
+    def _task_problem(self, task: SSLTask, theta: Params, adapted: List[str],
+                      frozen: Optional[FrozenModules], inner_loss_fn,
+                      live_in_recording: bool) -> TaskProblem:
+        """The task's weights ``theta`` (the base's and the task head's), with what the inner
+        loop leaves unchanged (``frozen``) run once here and replaced by its outputs."""
+        if frozen is None:
+            return TaskProblem(theta, adapted)
+        # The frozen modules' one forward (the backbone's with its graph to theta).
+        with frozen.recording('loss'), \
+                self.adapter.live() if live_in_recording else contextlib.nullcontext():
+            inner_loss_fn(theta)
+        with frozen.recording('embed'):
+            self._task_logits(theta, task, frozen)
+        frozen_params = {n: p for n, p in theta.items()
+                         if n.startswith('backbone.') and 'backbone' in frozen.modules}
+        theta = {n: p for n, p in theta.items() if n not in frozen_params}
+        return TaskProblem({**theta, **frozen.leaves}, adapted, frozen, frozen_params)
+
+    def _weight_grads(self, grads: Params, adapted_path: InnerTrajectory,
+                      problem: TaskProblem, params: Params) -> Params:
+        """The hypergradient w.r.t. the model's weights: the SSL term added, a frozen
+        backbone's leaves' gradients sent back through its recorded pass."""
+        if self.ssl_loss_weight:
+            ssl_grads = adapted_path.grads[0]
+            grads = {n: grads[n] + self.ssl_loss_weight * ssl_grads[n] for n in problem.theta}
+        if problem.frozen_params:
+            grads.update(problem.frozen.backward(grads, problem.frozen_params))
+        return {n: grads[n] for n in params}
+
+    def _frozen_modules(self, adapted: List[str]) -> Optional[FrozenModules]:
+        """The modules this task's inner loop leaves unchanged, to run once (or None)."""
+        if not self.cache_frozen_modules:
+            return None
+        modules = dict(self.adapter.frozen_modules)
+        backbone_frozen = not any(n.startswith('backbone.') for n in adapted)
+        if backbone_frozen:
+            modules['backbone'] = self.base.backbone
+        if not modules:
+            return None
+        share = backbone_frozen and self.adapter.loss_shares_backbone_call
+        return FrozenModules(modules, lookup='backbone' if share else None)
+
+    # ---------------------------------------------------------- functional passes
+    def _inner_loss_fn(self, task: SSLTask, seed: int, frozen: Optional[FrozenModules]):
+        """The task's inner loss as a deterministic function of the parameters.
+
+        Every evaluation is muted (no side effects) and replays the same random state
+        (masks, dropout), so that repeated steps and finite differences see one function.
+        ``frozen`` modules return their recorded outputs.
+        """
+        inputs = self.adapter.loss_inputs(task)
+
+        def inner_loss_fn(point: Params) -> Tensor:
+            base_params, head_params = _split(point)
+            with self.adapter.forward_pass(), ReplayedRNG(seed, inputs), \
+                    _using(frozen, 'loss', point):
+                loss = self.adapter.loss(base_params, inputs, task.data_samples)
+                if head_params:
+                    support = self._embed(base_params, task.support, frozen, point)
+                    loss = loss + self.task_head.inner_loss(support, head_params)
+            return loss
+
+        return inner_loss_fn
+
+    def _plain_pass(self, task: SSLTask, seed: int) -> None:
+        """The outer update's live pass, when separate: a forward of the base's loss at
+        theta, without graph (see :meth:`_live_pass_of`)."""
+        inputs = self.adapter.loss_inputs(task)
+        with torch.no_grad(), self.adapter.live(), ReplayedRNG(seed, inputs):
+            self.base.loss(inputs, task.data_samples)
+
+    def _embed(self, base_params: Params, views: List[Tensor],
+               frozen: Optional[FrozenModules] = None, point: Optional[Params] = None
+               ) -> Tensor:
+        """Embeddings read by the task head for stacked ``views``: (V, B, D).
+
+        Views of one size go through the network in one batch (multi-crop: one per size).
+        With a frozen backbone, images that the base loss already encoded reuse its
+        features.
+        """
+        backbone_params = _sub_params(base_params, 'backbone.')
+        neck_params = _sub_params(base_params, 'neck.')
+        embeddings = []
+        with self.adapter.forward_pass():
+            for group in same_shape_groups(views):
+                out = frozen.lookup(group, point) if frozen is not None else None
+                if out is None:
+                    out = self.adapter.backbone_features(backbone_params, torch.cat(group))
+                if self.task_head.feature == 'neck':
+                    out = self.adapter.neck_features(neck_params, out)
+                embeddings.append(pool_features(out).unflatten(0, (len(group), -1)))
+        return torch.cat(embeddings)
+
+    def _task_logits(self, point: Params, task: SSLTask,
+                     frozen: Optional[FrozenModules] = None) -> Tensor:
+        base_params, head_params = _split(point)
+        views = task.support if task.query_is_support else task.support + task.query
+        with _using(frozen, 'embed', point):
+            emb = self._embed(base_params, views, frozen, point)
+        num_support = len(task.support)
+        support = emb[:num_support]
+        query = support if task.query_is_support else emb[num_support:]
+        return self.task_head.logits(support, query, head_params, task.query_is_support)
+
+    def _embed_dim(self, params: Params, task: SSLTask) -> int:
+        if not self.task_head.has_task_params:
+            return 0
+        with torch.no_grad(), self.adapter.muted():
+            return self._embed(params, [task.support[0][:2]]).shape[-1]
+
+    # ---------------------------------------------------------------- logging
+    def _log_vars(self, logs: List[Dict[str, Tensor]],
+                  optim_wrapper: BiLevelOptimWrapper) -> Dict[str, Tensor]:
+        log_vars = {k: torch.stack([s[k] for s in logs]).mean() for k in logs[0]}
+        log_vars['loss'] = torch.stack([s['outer_loss'] for s in logs]).sum()
         if 'inner_loss_rise' in log_vars:
-            self._warn_if_inner_loss_rises(log_vars, len(stats), optim_wrapper)
+            self._warn_if_inner_loss_rises(log_vars, len(logs), optim_wrapper)
         return log_vars
 
     def _warn_if_inner_loss_rises(self, log_vars: Dict[str, Tensor], num_tasks: int,
@@ -207,289 +438,63 @@ class GeSSL(BaseModel):
             'the hypergradient can explode. Lower optim_wrapper.inner_lr.',
             logger='current', level=logging.WARNING)
 
-    def _learn_task(self, task: SSLTask, seed: int, params: Dict[str, Tensor],
-                    adapted: List[str], optim_wrapper: BiLevelOptimWrapper,
-                    live_recording: bool = False) -> Tuple[Params, Dict[str, Tensor]]:
-        """First level, target, second level and hypergradient for one task (muted).
 
-        With ``live_recording`` the frozen modules' recording pass is also the outer
-        update's live pass (see :meth:`_live_pass_in_recording`).
-        """
-        timer = _Timer(task.support[0].device)
-        head_params = self.task_head.task_params(
-            task.num_classes, self._embed_dim(params, task), task.support[0])
-        frozen = self._frozen_modules(adapted)
-        inner_loss_fn = self._inner_loss_fn(task, seed, frozen)
-        theta = {**params, **head_params}
-        frozen_params = {}
-        if frozen is not None:
-            # The frozen modules' one forward (the backbone's with its graph to theta).
-            with frozen.recording('loss'), \
-                    self.guard.live() if live_recording else contextlib.nullcontext():
-                inner_loss_fn(theta)
-            with frozen.recording('embed'):
-                self._task_logits(theta, task, frozen)
-            frozen_params = {n: theta.pop(n) for n in list(theta) if n.startswith('backbone.')
-                             and 'backbone' in frozen.modules}
-            theta.update(frozen.leaves)
-        adapted = adapted + list(head_params)
-
-        trajectory = optim_wrapper.adapt(theta, inner_loss_fn, adapted,
-                                         keep_grads=self.ssl_loss_weight > 0)
-        time_inner = timer.lap()
-        target = optim_wrapper.self_motivated_target(trajectory, inner_loss_fn)
-        with torch.no_grad():
-            target_logits = self._task_logits(target.final, task, frozen)
-        time_target = timer.lap()
-
-        record = {}
-
-        def outer_loss_fn(point: Params) -> Tensor:
-            logits = self._task_logits(point, task, frozen)
-            loss = self.outer_loss(target_logits, logits)
-            record['outer_loss'] = loss.detach()
-            record['kl'] = loss.detach() if self.outer_loss is kl_loss else \
-                kl_loss(target_logits, logits.detach())
-            return loss
-
-        laps = []
-        solve_error = None
-        try:
-            grads = optim_wrapper.hypergradient(theta, inner_loss_fn, outer_loss_fn,
-                                                trajectory,
-                                                on_outer_grad=lambda: laps.append(timer.lap()))
-        except HypergradientError as exc:  # raised (or deferred) by train_step
-            solve_error = exc
-            grads = {n: torch.zeros_like(p) for n, p in params.items()}
-        if self.ssl_loss_weight and solve_error is None:
-            ssl_grads = trajectory.grads[0]
-            grads = {n: grads[n] + self.ssl_loss_weight * ssl_grads[n] for n in theta}
-        if frozen_params and solve_error is None:
-            grads.update(frozen.backward(grads, frozen_params))
-        time_hypergrad = timer.lap()
-        grads = {n: grads[n] for n in params}
-        error = self._check_finite(trajectory.losses, target.losses, record['outer_loss'],
-                                   grads) or solve_error
-        stats = dict(inner_loss_before=trajectory.losses[0], outer_loss=record['outer_loss'],
-                     kl=record['kl'], time_inner=time_inner, time_target=time_target,
-                     time_outer=laps[0], time_hypergrad=time_hypergrad)
-        if target.losses:
-            # The first level's effect on its own loss: a rise means alpha is past the
-            # stable step size (train_step warns when most tasks rise).
-            before, after = trajectory.losses[0], target.losses[0]
-            stats['inner_loss_after'] = after
-            stats['inner_loss_change'] = after - before
-            stats['inner_loss_rise'] = (after - before > INNER_LOSS_RISE_RTOL *
-                                        before.abs()).float()
-        if error is not None:
-            stats['error'] = error
-        return grads, stats
-
-    def _frozen_modules(self, adapted: List[str]) -> Optional[FrozenModules]:
-        """The modules this task's inner loop leaves unchanged, to run once (or None)."""
-        if not self.cache_frozen_modules:
-            return None
-        modules = dict(self._averaged_modules)
-        backbone_frozen = not any(n.startswith('backbone.') for n in adapted)
-        if backbone_frozen:
-            modules['backbone'] = self.base.backbone
-        if not modules:
-            return None
-        # Masked image models embed with mask=None, not as in their loss: no sharing.
-        share = backbone_frozen and not self._backbone_kwargs
-        return FrozenModules(modules, lookup='backbone' if share else None)
-
-    # ---------------------------------------------------------- functional passes
-    def _base_inputs(self, task: SSLTask):
-        """The support views in the form the base algorithm's ``loss`` takes."""
-        return torch.cat(task.support) if self._single_view_base else task.support
-
-    def _inner_loss_fn(self, task: SSLTask, seed: int, frozen: Optional[FrozenModules]):
-        """The task's inner loss as a deterministic function of the parameters.
-
-        Every evaluation is muted (no side effects) and replays the same random state
-        (masks, dropout), so that repeated steps and finite differences see one function.
-        ``frozen`` modules return their recorded outputs.
-        """
-        views = self._base_inputs(task)
-
-        def inner_loss_fn(point: Params) -> Tensor:
-            base_params, head_params = self._split(point)
-            with self.guard.call(), _replayed_rng(seed, views), \
-                    _using(frozen, 'loss', point):
-                losses = functional_call(self.base, base_params, (views, task.data_samples),
-                                         dict(mode='loss'), tie_weights=self._tied_weights)
-                loss, _ = self.base.parse_losses(losses)
-                if head_params:
-                    support = self._embed(base_params, task.support, frozen, point)
-                    loss = loss + self.task_head.inner_loss(support, head_params)
-            return loss
-
-        return inner_loss_fn
-
-    def _live_pass_in_recording(self, adapted: List[str]) -> bool:
-        """Whether the heads-only mode's one backbone forward at theta can be the update's
-        live pass, saving the separate plain pass.
-
-        It can unless the base keeps a queue (MoCo, SwAV): the live pass writes this task's
-        keys into it, and the task's later passes, which read the queue, would then meet
-        their own positives as negatives. A momentum encoder's update is harmless here: it
-        is a frozen module, so the task's later passes replay the outputs recorded in this
-        same pass (and a plain step of BYOL or MoCo v3 also reads its target after the
-        update).
-        """
-        guard = self.guard
-        return (self.cache_frozen_modules and not any(n.startswith('backbone.') for n in adapted)
-                and not (guard.enqueuers or guard.queue_holders))
-
-    def _plain_pass(self, task: SSLTask, seed: int) -> None:
-        """The outer update's one live pass: a forward of the base algorithm's loss at theta,
-        without graph, so momentum encoders, queues and BatchNorm statistics advance once,
-        as in a plain training step. It runs on the update's last task, after all its
-        hypergradients and before the step, so every task of the update saw one state (and
-        on every rank at once, as its collectives need)."""
-        views = self._base_inputs(task)
-        with torch.no_grad(), self.guard.live(), _replayed_rng(seed, views):
-            self.base.loss(views, task.data_samples)
-
-    def _embed(self, base_params: Params, views: List[Tensor],
-               frozen: Optional[FrozenModules] = None, point: Optional[Params] = None
-               ) -> Tensor:
-        """Embeddings read by the task head for stacked ``views``: (V, B, D).
-
-        Views of one size go through the network in one batch (multi-crop: one per size).
-        With a frozen backbone, images that the base loss already encoded reuse its
-        features.
-        """
-        backbone_params = {n[9:]: p for n, p in base_params.items() if n.startswith('backbone.')}
-        neck_params = {n[5:]: p for n, p in base_params.items() if n.startswith('neck.')}
-        groups = [[views[0]]]
-        for view in views[1:]:
-            if view.shape == groups[-1][-1].shape:
-                groups[-1].append(view)
-            else:
-                groups.append([view])
-        embeddings = []
-        with self.guard.call():
-            for group in groups:
-                out = frozen.lookup(group, point) if frozen is not None else None
-                if out is None:
-                    out = functional_call(self.base.backbone, backbone_params,
-                                          (torch.cat(group), ),
-                                          self._backbone_kwargs,
-                                          tie_weights=self._tied_weights)
-                if self.task_head.feature == 'neck':
-                    neck_input = [out] if isinstance(self.base, SwAV) else out
-                    out = functional_call(self.base.neck, neck_params, (neck_input, ),
-                                          tie_weights=self._tied_weights)
-                embeddings.append(pool_features(out).unflatten(0, (len(group), -1)))
-        return torch.cat(embeddings)
-
-    def _task_logits(self, point: Params, task: SSLTask,
-                     frozen: Optional[FrozenModules] = None) -> Tensor:
-        base_params, head_params = self._split(point)
-        views = task.support if task.query_is_support else task.support + task.query
-        with _using(frozen, 'embed', point):
-            emb = self._embed(base_params, views, frozen, point)
-        num_support = len(task.support)
-        support = emb[:num_support]
-        query = support if task.query_is_support else emb[num_support:]
-        return self.task_head.logits(support, query, head_params, task.query_is_support)
-
-    def _embed_dim(self, params: Params, task: SSLTask) -> int:
-        if not self.task_head.has_task_params:
-            return 0
-        with torch.no_grad(), self.guard.muted():
-            return self._embed(params, [task.support[0][:2]]).shape[-1]
-
-    @staticmethod
-    def _split(point: Params) -> Tuple[Params, Params]:
-        """Base algorithm's and task head's parameters; frozen modules' leaves are neither."""
-        base, head = {}, {}
-        for name, value in point.items():
-            if name.startswith('task_head.'):
-                head[name] = value
-            elif not name.startswith(FROZEN_PREFIX):
-                base[name] = value
-        return base, head
-
-    @staticmethod
-    def _check_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor,
-                      grads: Optional[Params] = None) -> Optional[str]:
-        """The error message naming the first non-finite loss of a task, or None.
-
-        With ``grads``, the task's hypergradient is checked too (in the same host sync).
-        """
-        values = [*inner, *target, outer]
-        if grads:
-            norms = torch._foreach_norm(list(grads.values()))
-            values.append(torch.linalg.vector_norm(torch.stack(norms)).to(outer.dtype))
-        losses = torch.stack(values)
-        if torch.isfinite(losses).all():
-            return None
-        bad = int((~torch.isfinite(losses)).nonzero()[0])
-        if bad < len(inner):
-            where = f'inner step {bad + 1}'
-        elif bad < len(inner) + len(target):
-            where = f'target step {bad - len(inner) + 1}'
-        elif bad == len(inner) + len(target):
-            where = 'the outer loss'
-        else:
-            return (f'GeSSL: the hypergradient of a task is not finite (norm '
-                    f'{losses[bad].item()}) although its losses are; training stopped '
-                    'before the weights were updated. Lower optim_wrapper.inner_lr or the '
-                    "outer lr, or use another optim_wrapper.hypergrad (e.g. type='cg').")
-        return (f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a task; '
-                'training stopped before the weights were updated. Lower '
-                'optim_wrapper.inner_lr or the outer lr, or check the data.')
+def _split(point: Params) -> Tuple[Params, Params]:
+    """The base algorithm's and the task head's (own names) parameters of a point; frozen
+    modules' leaves are neither."""
+    base, head = {}, {}
+    for name, value in point.items():
+        if name.startswith(HEAD_PREFIX):
+            head[name[len(HEAD_PREFIX):]] = value
+        elif not name.startswith(FROZEN_PREFIX):
+            base[name] = value
+    return base, head
 
 
-def _shares_parameters(module: nn.Module) -> bool:
-    """Whether two distinct submodules of ``module`` hold the same parameter."""
-    owners: Dict[int, nn.Module] = {}
-    for submodule in module.modules():  # each module object once, however often registered
-        for param in submodule._parameters.values():
-            if param is not None and owners.setdefault(id(param), submodule) is not submodule:
-                return True
-    return False
+def _sub_params(params: Params, prefix: str) -> Params:
+    """The parameters under ``prefix``, with their names relative to it."""
+    return {n[len(prefix):]: p for n, p in params.items() if n.startswith(prefix)}
+
+
+def _inner_loss_change(adapted_path: InnerTrajectory,
+                       target: InnerTrajectory) -> Dict[str, Tensor]:
+    """The first level's effect on its own loss: a rise means alpha is past the stable
+    step size (train_step warns when most tasks rise)."""
+    if not target.losses:
+        return {}
+    before, after = adapted_path.losses[0], target.losses[0]
+    return dict(inner_loss_after=after, inner_loss_change=after - before,
+                inner_loss_rise=(after - before > INNER_LOSS_RISE_RTOL * before.abs()).float())
+
+
+def _non_finite(inner: List[Tensor], target: List[Tensor], outer: Tensor,
+                grads: Params) -> Optional[NonFiniteError]:
+    """The error naming the first non-finite loss of a task, or its non-finite
+    hypergradient; None if all are finite (one host sync)."""
+    values = [*inner, *target, outer]
+    norms = torch._foreach_norm(list(grads.values()))
+    values.append(torch.linalg.vector_norm(torch.stack(norms)).to(outer.dtype))
+    losses = torch.stack(values)
+    if torch.isfinite(losses).all():
+        return None
+    bad = int((~torch.isfinite(losses)).nonzero()[0])
+    if bad < len(inner):
+        where = f'inner step {bad + 1}'
+    elif bad < len(inner) + len(target):
+        where = f'target step {bad - len(inner) + 1}'
+    elif bad == len(inner) + len(target):
+        where = 'the outer loss'
+    else:
+        return NonFiniteError(
+            f'GeSSL: the hypergradient of a task is not finite (norm {losses[bad].item()}) '
+            'although its losses are; training stopped before the weights were updated. '
+            'Lower optim_wrapper.inner_lr or the outer lr, or use another '
+            "optim_wrapper.hypergrad (e.g. type='cg').")
+    return NonFiniteError(
+        f'GeSSL: non-finite loss ({losses[bad].item()}) at {where} of a task; training '
+        'stopped before the weights were updated. Lower optim_wrapper.inner_lr or the outer '
+        'lr, or check the data.')
 
 
 def _using(frozen: Optional[FrozenModules], stream: str, point: Params):
     return frozen.using(stream, point) if frozen is not None else contextlib.nullcontext()
-
-
-class _replayed_rng:
-    """Run a block under a fixed random state and restore the global state afterwards."""
-
-    def __init__(self, seed: int, like) -> None:
-        tensor = like[0] if isinstance(like, list) else like
-        self.devices = [tensor.device] if tensor.is_cuda else []
-        self.seed = seed
-
-    def __enter__(self):
-        self.fork = torch.random.fork_rng(devices=self.devices)
-        self.fork.__enter__()
-        # The generators of this task's devices only: torch.manual_seed would also queue
-        # seeds for every uninitialised accelerator API, a noticeable cost per pass on CPU.
-        torch.default_generator.manual_seed(self.seed)
-        for device in self.devices:
-            index = torch.cuda.current_device() if device.index is None else device.index
-            torch.cuda.default_generators[index].manual_seed(self.seed)
-
-    def __exit__(self, *exc):
-        return self.fork.__exit__(*exc)
-
-
-class _Timer:
-    """Wall time of consecutive stages (synchronising CUDA so the split is real)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.cuda = device.type == 'cuda'
-        self.last = time.perf_counter()
-
-    def lap(self) -> Tensor:
-        if self.cuda:
-            torch.cuda.synchronize()
-        now = time.perf_counter()
-        elapsed, self.last = now - self.last, now
-        return torch.tensor(elapsed)

@@ -4,24 +4,33 @@ Each takes the target's logits (detached) and the adapted model's logits, both (
 task's B classes, and returns the mean over the M query views. KL is the paper's choice; the
 others are its G.3 ablation.
 """
-from typing import Callable, Dict
+import functools
+from typing import Callable, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.registry import Registry
 from torch import Tensor
 
+#: ``model.outer_loss``: a name, or ``dict(type=NAME, **options)`` -> the loss function
+OUTER_LOSSES = Registry('outer loss', locations=['gessl_mm.models.losses'])
+OuterLoss = Callable[[Tensor, Tensor], Tensor]
 
+
+@OUTER_LOSSES.register_module('kl')
 def kl_loss(target_logits: Tensor, logits: Tensor) -> Tensor:
     """KL(pi_target || pi_adapted)."""
     return F.kl_div(F.log_softmax(logits, -1), F.log_softmax(target_logits, -1),
                     reduction='batchmean', log_target=True)
 
 
+@OUTER_LOSSES.register_module('mse')
 def mse_loss(target_logits: Tensor, logits: Tensor) -> Tensor:
     """Squared difference of the two distributions, summed over classes."""
     return (F.softmax(logits, -1) - F.softmax(target_logits, -1)).pow(2).sum(-1).mean()
 
 
+@OUTER_LOSSES.register_module('ce')
 def ce_loss(target_logits: Tensor, logits: Tensor) -> Tensor:
     """Cross-entropy against the target's most likely class.
 
@@ -31,6 +40,7 @@ def ce_loss(target_logits: Tensor, logits: Tensor) -> Tensor:
     return F.cross_entropy(logits, target_logits.argmax(-1))
 
 
+@OUTER_LOSSES.register_module('wasserstein')
 def wasserstein_loss(target_logits: Tensor, logits: Tensor, epsilon: float = 0.05,
                      iters: int = 50) -> Tensor:
     """Entropic Wasserstein distance (Sinkhorn, log domain) between the distributions.
@@ -54,12 +64,12 @@ def wasserstein_loss(target_logits: Tensor, logits: Tensor, epsilon: float = 0.0
     return (plan * cost).sum((1, 2)).mean()
 
 
-OUTER_LOSSES: Dict[str, Callable[[Tensor, Tensor], Tensor]] = dict(
-    kl=kl_loss, mse=mse_loss, ce=ce_loss, wasserstein=wasserstein_loss)
-
-
-def build_outer_loss(name: str) -> Callable[[Tensor, Tensor], Tensor]:
-    if name not in OUTER_LOSSES:
+def build_outer_loss(cfg: Union[str, dict]) -> OuterLoss:
+    """The outer loss of ``model.outer_loss`` (a name, or a dict with options)."""
+    cfg = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
+    name = cfg.pop('type', None)
+    if not isinstance(name, str) or name not in OUTER_LOSSES:
         raise ValueError(f'model.outer_loss={name!r} is not an outer loss; choose one of '
-                         f'{sorted(OUTER_LOSSES)}')
-    return OUTER_LOSSES[name]
+                         f'{sorted(OUTER_LOSSES.module_dict)}')
+    loss = OUTER_LOSSES.get(name)
+    return functools.partial(loss, **cfg) if cfg else loss

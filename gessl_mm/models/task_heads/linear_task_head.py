@@ -32,11 +32,11 @@ class LinearTaskHead(BaseTaskHead):
     def task_params(self, num_classes: int, embed_dim: int, like: Tensor) -> Dict[str, Tensor]:
         weight = like.new_zeros(num_classes, embed_dim).requires_grad_()
         bias = like.new_zeros(num_classes).requires_grad_()
-        return {'task_head.weight': weight, 'task_head.bias': bias}
+        return {'weight': weight, 'bias': bias}
 
     def _classify(self, z: Tensor, params: Dict[str, Tensor]) -> Tensor:
         z = F.normalize(z.flatten(0, 1), dim=-1)
-        return F.linear(z, params['task_head.weight'], params['task_head.bias']) / \
+        return F.linear(z, params['weight'], params['bias']) / \
             self.temperature
 
     def logits(self, support: Tensor, query: Tensor, params: Dict[str, Tensor],

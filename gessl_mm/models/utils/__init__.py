@@ -1,5 +1,6 @@
 from .frozen_modules import FrozenModules
-from .pooling import pool_features
-from .side_effects import SideEffectGuard
+from .replayed_rng import ReplayedRNG
+from .stage_timer import StageTimer
+from .view_groups import same_shape_groups
 
-__all__ = ['FrozenModules', 'SideEffectGuard', 'pool_features']
+__all__ = ['FrozenModules', 'ReplayedRNG', 'StageTimer', 'same_shape_groups']

@@ -1,3 +1,5 @@
+""":func:`pool_features`: a backbone or neck output as one vector per item, used by the
+algorithms (task features) and the evaluation (frozen features)."""
 from torch import Tensor
 
 
