@@ -21,25 +21,22 @@ import argparse
 import json
 import os
 import os.path as osp
-import re
 import time
 from copy import deepcopy
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import mmengine
-import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import CheckpointLoader, Runner
-from torch import nn
+from mmengine.runner import Runner
 
 import gessl_mm  # noqa: F401  (registers GeSSL, loads Runner checkpoints safely)
+from gessl_mm.utils.checkpoint import CheckpointError, load_backbone
 
 FEATURE_EVAL_JSON = 'feature_eval_test.json'
-_BACKBONE_PREFIXES = ('base.backbone.', 'backbone.', '')  # GeSSL, plain, bare backbone
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -125,7 +122,7 @@ def merge_args(cfg: Config, args: argparse.Namespace, mode: str) -> Config:
         if unused:
             raise SystemExit(f'{", ".join(unused)}: only for configs with a test loop; '
                              f'{args.config} is evaluated on feature_eval')
-        # The weights are loaded by load_weights(), which accepts several layouts.
+        # The weights are loaded by load_backbone(), which accepts several layouts.
         cfg.load_from, cfg.resume = None, False
     else:
         cfg.load_from = args.checkpoint
@@ -198,70 +195,6 @@ def run_test_loop(cfg: Config, args: argparse.Namespace) -> dict:
 
 
 # ---------------------------------------------------------- feature evaluation
-def _model_backbone(model: nn.Module) -> Tuple[nn.Module, str]:
-    """The backbone module of a GeSSL or plain model and its prefix in the model."""
-    if isinstance(getattr(getattr(model, 'base', None), 'backbone', None), nn.Module):
-        return model.base.backbone, 'base.backbone.'
-    if isinstance(getattr(model, 'backbone', None), nn.Module):
-        return model.backbone, 'backbone.'
-    raise SystemExit(f'cannot evaluate features: {type(model).__name__} has no backbone')
-
-
-def load_weights(model: nn.Module, filename: str) -> str:
-    """Load ``filename`` into ``model``, the backbone strictly; returns a summary.
-
-    The backbone weights are taken from ``base.backbone.*`` (GeSSL), ``backbone.*`` (plain
-    mmpretrain) or bare keys (extract_backbone.py); the other weights are loaded where
-    their names match the model's.
-    """
-    try:
-        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu',
-                                                logger='silent')
-    except Exception as e:
-        message = str(e) if filename in str(e) else f'{type(e).__name__}: {e}'
-        raise SystemExit(f'cannot read checkpoint {filename}: {message}')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise SystemExit(f'{filename} is not a checkpoint (a state dict or a dict with '
-                         "'state_dict')")
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-
-    backbone, model_prefix = _model_backbone(model)
-    own = backbone.state_dict()
-    for prefix in _BACKBONE_PREFIXES:
-        weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        if set(weights) & set(own):
-            break
-    else:
-        found = sorted({k.split('.')[0] for k in state})
-        raise SystemExit(f'no weights for the backbone in {filename}: expected keys under '
-                         "'base.backbone.', 'backbone.' or the backbone's own names, found "
-                         f'top-level {", ".join(found) or "nothing"}')
-    try:
-        result = backbone.load_state_dict(weights, strict=False)
-    except RuntimeError as e:  # shape mismatch: another architecture
-        lines = str(e).splitlines()
-        more = f'\n\t(+{len(lines) - 6} more)' if len(lines) > 6 else ''
-        raise SystemExit(f'{filename} does not fit the backbone of the config (another '
-                         'architecture or width?): ' + '\n'.join(lines[:6]) + more)
-    if result.missing_keys or result.unexpected_keys:
-        def some(keys):
-            return ', '.join(keys[:5]) + (f' (+{len(keys) - 5} more)' if len(keys) > 5 else '')
-        raise SystemExit(
-            f'{filename} does not fit the backbone of the config: '
-            f'missing {some(result.missing_keys) or "none"}; '
-            f'unexpected {some(result.unexpected_keys) or "none"}')
-    # Necks, heads, ... of a checkpoint with the same layout as the model.
-    model_state = model.state_dict()
-    others = {k: v for k, v in state.items()
-              if torch.is_tensor(v) and k in model_state and not k.startswith(model_prefix)
-              and v.shape == model_state[k].shape}
-    model.load_state_dict(others, strict=False)
-    source = f"'{prefix}*'" if prefix else 'bare backbone keys'
-    return (f'loaded {len(weights)} backbone tensors ({source}) and {len(others)} others '
-            f'from {filename}')
-
-
 def _describe(dataset_cfg: dict) -> str:
     args = ', '.join(f'{k}={dataset_cfg[k]!r}' for k in ('split', 'data_root', 'ann_file',
                                                          'indices') if dataset_cfg.get(k))
@@ -291,7 +224,10 @@ def run_feature_eval(cfg: Config, args: argparse.Namespace) -> dict:
 
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    summary = load_weights(model, args.checkpoint)
+    try:  # the backbone strictly, from any layout; the other weights where they match
+        summary = load_backbone(model, args.checkpoint)
+    except CheckpointError as e:
+        raise SystemExit(str(e))
     runner.logger.info(summary)
     bank_cfg, query_cfg = cfg.feature_eval.bank, cfg.feature_eval.query
     bank_set, query_set = DATASETS.build(bank_cfg), DATASETS.build(query_cfg)

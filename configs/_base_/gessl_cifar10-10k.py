@@ -5,7 +5,7 @@
 # prototype task head, KL + the SSL loss at theta (ssl_loss_weight 1), `reverse`
 # hypergradient, alpha 0.3, beta 0.05, K = 1, lambda = 10, B = 16, n = 2 (one outer update
 # per batch of 32), clip_grad 10, the heads-only inner loop (`inner_params`, set per method),
-# 2 views. The CIFAR-10 study (configs/benchmarks/cifar10_study/) screens them on the
+# 2 views. The CIFAR-10 study (tools/analysis/studies/cifar10/) screens them on the
 # `val` split; the values it chooses go here. The paper's own defaults are
 # ./gessl.py (the paper-scale configs).
 _base_ = './gessl_digits.py'

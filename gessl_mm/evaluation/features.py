@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from gessl_mm.models.utils import pool_features
+from ..utils.pooling import pool_features
 
 
 @torch.no_grad()

@@ -39,13 +39,11 @@ from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import nn
 
+from ..utils.checkpoint import BACKBONE_PREFIXES as GESSL_BACKBONE_PREFIXES
+from ..utils.checkpoint import DDP_REVISE_KEYS, key_prefixes, read_checkpoint
+
 __all__ = ['PretrainedMismatchError', 'StrictPretrainedInit', 'load_pretrained_strict',
            'GESSL_BACKBONE_PREFIXES']
-
-#: Where a backbone sits in the checkpoints this project meets, in order of preference:
-#: a GeSSL checkpoint (``base.backbone.``), a plain mmpretrain self-supervised one
-#: (``backbone.``), a backbone-only file (tools/model_converters/extract_backbone.py).
-GESSL_BACKBONE_PREFIXES = ('base.backbone.', 'backbone.', '')
 
 _MAX_LISTED = 100  # keys listed per problem in the error message
 _SIZE_MISMATCH = re.compile(r'size mismatch for ([^:]+): copying a param with shape '
@@ -85,17 +83,6 @@ def _as_tuple(value: Union[None, str, Iterable[str]]) -> Tuple[str, ...]:
     if isinstance(value, str):
         return (value, )
     return tuple(value)
-
-
-def _top_prefixes(keys: Iterable[str]) -> str:
-    """``'base.backbone.' (318), 'base.neck.' (6), ...``: where the checkpoint's keys live."""
-    counts: Dict[str, int] = OrderedDict()
-    for key in keys:
-        parts = key.split('.')
-        depth = 2 if parts[0] in ('base', 'module') and len(parts) > 2 else 1
-        top = '.'.join(parts[:depth]) + ('.' if len(parts) > depth else '')
-        counts[top] = counts.get(top, 0) + 1
-    return ', '.join(f'{k!r} ({n})' for k, n in counts.items()) or 'no tensors at all'
 
 
 def _shape(text: str) -> str:
@@ -160,14 +147,16 @@ def load_pretrained_strict(module: nn.Module,
                            ignore_missing: Sequence[str] = (),
                            ignore_unexpected: Sequence[str] = (),
                            map_location: str = 'cpu',
-                           revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), ),
+                           revise_keys: Sequence[Tuple[str, str]] = DDP_REVISE_KEYS,
                            ) -> Dict[str, str]:
     """Load ``checkpoint`` into ``module``; raise :class:`PretrainedMismatchError` unless
     every key fits.
 
     Args:
         module: the module that receives the weights.
-        checkpoint: path or URL (anything mmengine's ``CheckpointLoader`` reads).
+        checkpoint: path or URL (anything mmengine's ``CheckpointLoader`` reads); a
+            missing or unreadable one raises
+            :class:`~gessl_mm.utils.checkpoint.CheckpointError` naming it.
         prefix: the part of the checkpoint to load: keys that start with it, with it
             removed. A sequence means candidates, tried in order: the first one that
             some key starts with is used (``''`` always matches).
@@ -187,26 +176,9 @@ def load_pretrained_strict(module: nn.Module,
     Returns:
         dict: model key -> checkpoint key of every loaded tensor.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
-
     pairs = _normalise_mapping(mapping)
     candidates = _as_tuple(prefix) or ('', )
-    ckpt = _load_checkpoint(checkpoint, map_location=map_location, logger='current')
-    if not isinstance(ckpt, dict):
-        raise PretrainedMismatchError(
-            f'StrictPretrained: {checkpoint} holds a {type(ckpt).__name__}, not a state dict '
-            "or a dict with 'state_dict'")
-    source = ckpt.get('state_dict', ckpt)
-    if not isinstance(source, dict):
-        raise PretrainedMismatchError(
-            f"StrictPretrained: {checkpoint}['state_dict'] is a {type(source).__name__}")
-    ckpt_state: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
-    for key, value in source.items():
-        if not torch.is_tensor(value):
-            continue
-        for pattern, repl in revise_keys:
-            key = re.sub(pattern, repl, key)
-        ckpt_state[key] = value
+    ckpt_state, _ = read_checkpoint(checkpoint, map_location, revise_keys)
 
     used = next((p for p in candidates if any(k.startswith(p) for k in ckpt_state)), None)
     model_keys = list(module.state_dict().keys())
@@ -221,7 +193,7 @@ def load_pretrained_strict(module: nn.Module,
             f'StrictPretrained: no key of {checkpoint} starts with '
             f'{" or ".join(repr(p) for p in candidates)} ({settings}), so nothing would be '
             f'loaded into {type(module).__name__}. The checkpoint\'s keys start with: '
-            f'{_top_prefixes(ckpt_state)}. Set `prefix` to the part that holds the backbone '
+            f'{key_prefixes(ckpt_state)}. Set `prefix` to the part that holds the backbone '
             "('base.backbone.' for GeSSL checkpoints, '' for backbone-only files)."
             + _listing('model keys left without weights', expected),
             missing=expected)
@@ -279,7 +251,7 @@ def load_pretrained_strict(module: nn.Module,
                                  for k, a, b in mismatched])
         if other_errors:
             message += _listing('other errors', other_errors)
-        message += (f'\n  The checkpoint\'s keys start with: {_top_prefixes(ckpt_state)}.'
+        message += (f'\n  The checkpoint\'s keys start with: {key_prefixes(ckpt_state)}.'
                     '\n  Keys skipped on purpose go in ignore_missing=(...) (model keys) or '
                     'ignore_unexpected=(...) (checkpoint keys after the prefix).')
         raise PretrainedMismatchError(message, missing=missing, unexpected=unexpected,
@@ -321,7 +293,7 @@ class StrictPretrainedInit:
                  ignore_missing: Sequence[str] = (),
                  ignore_unexpected: Sequence[str] = (),
                  map_location: str = 'cpu',
-                 revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), )) -> None:
+                 revise_keys: Sequence[Tuple[str, str]] = DDP_REVISE_KEYS) -> None:
         if not checkpoint or not isinstance(checkpoint, str):
             raise ValueError(f'StrictPretrained: checkpoint must be a path or URL, got '
                              f'{checkpoint!r}')

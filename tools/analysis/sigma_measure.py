@@ -9,23 +9,19 @@ the query items. See :mod:`gessl_mm.evaluation.sigma` for the details. Lower is 
 ``CKPT`` may be ``none`` (random init). Writes a JSON file.
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
 from mmengine.utils import ProgressBar
 
 from gessl_mm.evaluation import sigma_measure
-from gessl_mm.evaluation.sigma import OPTIMA
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from few_shot import (  # noqa: E402  (the sibling tool's shared helpers)
+from gessl_mm.evaluation.feature_analysis import (
     add_common_args,
     default_out,
     load_features,
     print_table,
     write_json,
 )
+from gessl_mm.evaluation.sigma import OPTIMA
 
 
 def parse_args() -> argparse.Namespace:

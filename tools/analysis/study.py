@@ -4,7 +4,8 @@
 [--only NAME ...] [--jobs J] [--threads T] [--work-dir DIR] [--cfg-options k=v ...]``
 
 ``SPEC`` is a Python file with ``runs = [dict(name=..., config=..., options={...}), ...]``
-(see ``configs/benchmarks/digits_study/``): each run is a config plus overrides in the dotted
+(see ``tools/analysis/studies/digits/``; it may import the modules beside it relatively,
+``from .settings import X``): each run is a config plus overrides in the dotted
 form of ``--cfg-options`` (values are Python objects, so dicts and lists are fine). Every
 (run, seed) pretrains with ``tools/train.py`` in its own process and work dir; the config's
 ``FeatureEvalHook`` records 5-NN and linear-probe accuracy after each epoch against training
@@ -26,14 +27,16 @@ sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of th
 split, lower is better), added to the table.
 """
 import argparse
+import importlib.util
 import json
 import os
 import os.path as osp
-import runpy
+import re
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib.machinery import ModuleSpec
 from statistics import mean, pstdev
 from typing import Dict, List, Optional, Tuple
 
@@ -70,14 +73,27 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def run_spec(spec: str) -> dict:
+    """The namespace of the spec file ``spec``, run as a module of a package made of its
+    folder, so that it imports the modules beside it relatively (``from .settings import
+    X``) without touching ``sys.path``."""
+    folder = osp.dirname(osp.abspath(spec))
+    package = '_study_specs_' + re.sub(r'\W', '_', folder)
+    if package not in sys.modules:
+        module = importlib.util.module_from_spec(ModuleSpec(package, None, is_package=True))
+        module.__path__ = [folder]
+        sys.modules[package] = module
+    stem = re.sub(r'\W', '_', osp.splitext(osp.basename(spec))[0])
+    module_spec = importlib.util.spec_from_file_location(f'{package}.{stem}', spec)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return vars(module)
+
+
 def load_spec(spec: str, only: Optional[List[str]] = None) -> Tuple[List[dict], dict]:
     """The spec's runs (those of ``only``, if given) and its splits (``DEFAULT_SPLITS``
-    unless it defines ``splits``). A spec may import modules beside it."""
-    sys.path.insert(0, osp.dirname(osp.abspath(spec)))
-    try:
-        namespace = runpy.run_path(spec)
-    finally:
-        sys.path.pop(0)
+    unless it defines ``splits``). A spec may import modules beside it, relatively."""
+    namespace = run_spec(spec)
     runs = namespace['runs']
     splits = namespace.get('splits', DEFAULT_SPLITS)
     for name, roles in splits.items():

@@ -36,15 +36,15 @@ do not use ``OUT`` as a whole-model ``load_from``.
 import argparse
 import os
 import os.path as osp
-import re
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 
-# Where the online backbone lives, in order of preference: GeSSL, then plain mmpretrain.
-BACKBONE_PREFIXES = ('base.backbone.', 'backbone.')
+import gessl_mm  # noqa: F401  (checkpoint-safe loading of Runner checkpoints)
+from gessl_mm.utils.checkpoint import CheckpointError, backbone_state, read_checkpoint
+
 # Training metadata copied from IN's meta, when present.
 _META_KEYS = ('epoch', 'iter', 'seed', 'experiment_name', 'time', 'mmengine_version')
 
@@ -57,46 +57,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('src', metavar='IN', help='self-supervised checkpoint (path or URL)')
     parser.add_argument('dst', metavar='OUT', help='backbone-only checkpoint to write')
     return parser.parse_args(argv)
-
-
-def load_checkpoint(src: str) -> dict:
-    """The checkpoint ``src`` as loaded by mmengine (with gessl_mm's safe loading)."""
-    from mmengine.runner import CheckpointLoader
-
-    import gessl_mm  # noqa: F401  (checkpoint-safe loading of Runner checkpoints)
-
-    if '://' not in src and not osp.isfile(osp.expanduser(src)):
-        raise SystemExit(f'extract_backbone: checkpoint {src} not found')
-    try:
-        ckpt = CheckpointLoader.load_checkpoint(src, map_location='cpu', logger='silent')
-    except Exception as e:  # corrupt, truncated, not a torch file, unsafe pickle
-        message = str(e) if src in str(e) else f'{type(e).__name__}: {e}'
-        raise SystemExit(f'extract_backbone: cannot read checkpoint {src}: {message}')
-    if not isinstance(ckpt, dict):
-        raise SystemExit(f'extract_backbone: {src} is not a checkpoint (a state dict or a '
-                         f"dict with 'state_dict'), it holds a {type(ckpt).__name__}")
-    return ckpt
-
-
-def _top_prefix(key: str) -> str:
-    parts = key.split('.')
-    depth = 2 if parts[0] in ('base', 'module') and len(parts) > 2 else 1
-    return '.'.join(parts[:depth]) + ('.' if len(parts) > depth else '')
-
-
-def find_backbone(state: Dict[str, torch.Tensor], src: str
-                  ) -> Tuple[str, 'OrderedDict[str, torch.Tensor]']:
-    """``(prefix, backbone state dict without the prefix)`` of the online backbone."""
-    for prefix in BACKBONE_PREFIXES:
-        backbone = OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                               if k.startswith(prefix) and torch.is_tensor(v))
-        if backbone:
-            return prefix, backbone
-    found = sorted({_top_prefix(k) for k in state})
-    raise SystemExit(
-        f'extract_backbone: no backbone weights in {src}: expected keys under '
-        f'{" or ".join(repr(p) for p in BACKBONE_PREFIXES)}, found '
-        f'{", ".join(repr(p) for p in found) if found else "no keys at all"}')
 
 
 def _backbone_cfg(meta: dict) -> Optional[dict]:
@@ -118,13 +78,13 @@ def extract_backbone(src: str, dst: str) -> dict:
     """Write the online backbone of ``src`` to ``dst``; returns what was written."""
     if osp.abspath(osp.expanduser(src)) == osp.abspath(osp.expanduser(dst)):
         raise SystemExit(f'extract_backbone: OUT must differ from IN ({src})')
-    ckpt = load_checkpoint(src)
-    state = ckpt['state_dict'] if isinstance(ckpt.get('state_dict'), dict) else ckpt
-    state = OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in state.items())
-    prefix, backbone = find_backbone(state, src)
+    try:
+        state, src_meta = read_checkpoint(src)  # a DDP ``module.`` removed
+        prefix, backbone = backbone_state(state, src, bare=False)
+    except CheckpointError as e:
+        raise SystemExit(f'extract_backbone: {e}')
     backbone = OrderedDict((k, v.detach().cpu().clone()) for k, v in backbone.items())
 
-    src_meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
     meta = dict(converted_from=src, source_prefix=prefix, num_tensors=len(backbone),
                 converter='tools/model_converters/extract_backbone.py')
     meta.update({k: src_meta[k] for k in _META_KEYS if k in src_meta})

@@ -1,7 +1,18 @@
 # The digits study of GeSSL around SimCLR: `python tools/analysis/study.py THIS_FILE`.
 # Each run: the GeSSL digits config with overrides (dotted keys, as --cfg-options), or the
 # plain twin. Results: docs/benchmarks.md, "What makes GeSSL work on the digits".
-from study_settings import ALPHA, ALPHA03, B32, CLIP, OW, REVERSE, SSL1, T05, hypergrad, method_runs
+from .study_settings import (
+    ALPHA,
+    ALPHA03,
+    B32,
+    CLIP,
+    OW,
+    REVERSE,
+    SSL1,
+    T05,
+    hypergrad,
+    method_runs,
+)
 
 PLAIN = 'configs/simclr/simclr_resnet18-narrow_1xb32-10e_digits.py'
 GESSL = 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py'

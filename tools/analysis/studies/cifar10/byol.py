@@ -1,9 +1,9 @@
 # The CIFAR-10 screening of GeSSL around BYOL (CPU-scale protocol, as simclr.py beside this
 # file; `heads` = BYOL's projector and predictor):
-#   python tools/analysis/study.py configs/benchmarks/cifar10_study/byol.py \
+#   python tools/analysis/study.py tools/analysis/studies/cifar10/byol.py \
 #       --split val --seeds 0 --epochs 10
 # BYOL's plain lr is screened higher than SimCLR's (its best on the digits was 0.1).
-from cifar10_settings import OW, VIEWS, WHOLE, gessl_runs, plain_runs
+from .cifar10_settings import OW, VIEWS, WHOLE, gessl_runs, plain_runs
 
 PLAIN = 'configs/byol/byol_resnet18-narrow_1xb32-10e_cifar10-10k.py'
 GESSL = 'configs/byol/byol-gessl_resnet18-narrow_1xb32-10e_cifar10-10k.py'

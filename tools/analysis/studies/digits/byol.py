@@ -1,7 +1,7 @@
 # The digits study of GeSSL around BYOL: `python tools/analysis/study.py THIS_FILE`.
 # The settings that mattered for SimCLR (simclr.py beside this file), checked on BYOL.
 # Results: docs/benchmarks.md, "What makes GeSSL work on the digits".
-from study_settings import ALPHA03, CLIP, CLIP30, OW, PAPER, REVERSE, SSL1, method_runs
+from .study_settings import ALPHA03, CLIP, CLIP30, OW, PAPER, REVERSE, SSL1, method_runs
 
 PLAIN = 'configs/byol/byol_resnet18-narrow_1xb32-10e_digits.py'
 GESSL = 'configs/byol/byol-gessl_resnet18-narrow_1xb32-10e_digits.py'

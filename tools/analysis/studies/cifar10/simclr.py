@@ -1,13 +1,13 @@
 # The CIFAR-10 screening of GeSSL around SimCLR (CPU-scale protocol: 10,000 training images,
 # quarter-width ResNet-18, batch 32; configs/_base_/datasets/cifar10-10k_ssl.py). One seed, on
 # the val split (pretraining and bank: 10,000 of `train`; queries: the 5,000 `val` images):
-#   python tools/analysis/study.py configs/benchmarks/cifar10_study/simclr.py \
+#   python tools/analysis/study.py tools/analysis/studies/cifar10/simclr.py \
 #       --split val --seeds 0 --epochs 10
 # Names: `digits` = the digits study's choice (heads-only, reverse, alpha 0.3, clip 10, KL +
 # SSL loss, n 2, B 16, lambda 10, 2 views), each suffix changes one thing; `paper` = the
 # paper's defaults. Cost: a heads-only run is ~1.2-1.5x a plain one; `paper` and `whole`
 # (the whole network in the inner loop) are ~12-20x: leave them out with --only if needed.
-from cifar10_settings import OW, VIEWS, WHOLE, gessl_runs, plain_runs
+from .cifar10_settings import OW, VIEWS, WHOLE, gessl_runs, plain_runs
 
 PLAIN = 'configs/simclr/simclr_resnet18-narrow_1xb32-10e_cifar10-10k.py'
 GESSL = 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_cifar10-10k.py'
