@@ -1,4 +1,5 @@
-"""Worker of tests/test_distributed.py, started by torchrun (2 processes, gloo).
+"""Worker of tests/models/wrappers/test_gessl_distributed_wrapper.py, started by torchrun
+(2 processes, gloo).
 
 Each rank trains GeSSL on its own task for 3 outer updates and saves its parameters and
 momentum-encoder weights to OUT/rank{r}.pth. Run with one process (WORLD_SIZE unset) it

@@ -20,58 +20,78 @@ FEAT = 64  # channels of TINY_RESNET's last stage
 DIM = 16  # projection size
 
 
-def _mlp(in_channels, out_channels=DIM, **kwargs):
-    cfg = dict(type='NonLinearNeck', in_channels=in_channels, hid_channels=32,
-               out_channels=out_channels, num_layers=2, with_avg_pool=True,
-               norm_cfg=dict(type='BN1d'))
-    cfg.update(kwargs)
-    return cfg
+def base_catalogue(backbone, vit_arch, img_size, feat, dim, hid, moco='MoCo'):
+    """name -> config of every base, at one scale."""
+
+    def mlp(in_channels, out_channels=dim, **kwargs):
+        return dict(dict(type='NonLinearNeck', in_channels=in_channels, hid_channels=hid,
+                         out_channels=out_channels, num_layers=2, with_avg_pool=True,
+                         norm_cfg=dict(type='BN1d')), **kwargs)
+
+    def predictor():
+        return dict(type='LatentPredictHead', loss=dict(type='CosineSimilarityLoss'),
+                    predictor=mlp(dim, with_avg_pool=False, with_last_bn=False))
+
+    contrastive = dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
+                       temperature=0.1)
+    vit = dict(arch=vit_arch, img_size=img_size, patch_size=8)
+    width = vit_arch['embed_dims']
+    return {
+        'SimCLR': dict(type='SimCLR', backbone=backbone, neck=mlp(feat), head=contrastive),
+        'BYOL': dict(type='BYOL', base_momentum=0.01, backbone=backbone,
+                     neck=mlp(feat, with_last_bn=False), head=predictor()),
+        moco: dict(type='MoCo', queue_len=hid, feat_dim=dim, momentum=0.01, backbone=backbone,
+                   neck=dict(type='MoCoV2Neck', in_channels=feat, hid_channels=hid,
+                             out_channels=dim, with_avg_pool=True),
+                   head=dict(contrastive, temperature=0.2)),
+        'MoCoV3': dict(type='MoCoV3', base_momentum=0.01,
+                       backbone=dict(type='MoCoV3ViT', stop_grad_conv1=True, **vit),
+                       neck=mlp(width, with_avg_pool=False, with_last_bn=False),
+                       head=dict(type='MoCoV3Head', temperature=0.2,
+                                 loss=dict(type='CrossEntropyLoss', loss_weight=0.4),
+                                 predictor=mlp(dim, with_avg_pool=False, with_last_bn=False))),
+        'SimSiam': dict(type='SimSiam', backbone=backbone, neck=mlp(feat), head=predictor()),
+        'BarlowTwins': dict(type='BarlowTwins', backbone=backbone,
+                            neck=mlp(feat, out_channels=hid, with_last_bn=False),
+                            head=dict(type='LatentCrossCorrelationHead', in_channels=hid,
+                                      loss=dict(type='CrossCorrelationLoss'))),
+        'SwAV': dict(type='SwAV', backbone=backbone,
+                     neck=dict(type='SwAVNeck', in_channels=feat, hid_channels=hid,
+                               out_channels=dim, with_avg_pool=True),
+                     head=dict(type='SwAVHead',
+                               loss=dict(type='SwAVLoss', feat_dim=dim, epsilon=0.05,
+                                         temperature=0.1, num_crops=[2], num_prototypes=8))),
+        'MAE': dict(type='MAE', backbone=dict(type='MAEViT', mask_ratio=0.75, **vit),
+                    neck=dict(type='MAEPretrainDecoder', num_patches=(img_size // 8)**2,
+                              patch_size=8, in_chans=3, embed_dim=width,
+                              decoder_embed_dim=dim, decoder_depth=1, decoder_num_heads=2),
+                    head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=8,
+                              loss=dict(type='PixelReconstructionLoss', criterion='L2'))),
+        'DINO': dict(type='DINO', base_momentum=0.01, backbone=backbone,
+                     neck=dict(type='DINONeck', in_channels=feat, out_channels=hid,
+                               hid_channels=hid, bottleneck_channels=dim,
+                               init_cfg=dict(type='Kaiming', layer='Linear')),
+                     head=dict(type='DINOHead', loss=dict(type='DINOLoss', out_channels=hid))),
+        'VICReg': dict(type='VICReg', backbone=backbone,
+                       neck=dict(type='NonLinearNeck', in_channels=feat, hid_channels=hid,
+                                 out_channels=hid, num_layers=3, with_last_bn=False,
+                                 with_avg_pool=True, norm_cfg=dict(type='BN1d')),
+                       head=dict(type='VICRegHead', loss=dict(type='VICRegLoss'))),
+    }
 
 
-def _predict_head():
-    return dict(type='LatentPredictHead', loss=dict(type='CosineSimilarityLoss'),
-                predictor=_mlp(DIM, with_avg_pool=False, with_last_bn=False))
-
-
-BASES = {
-    'SimCLR': dict(type='SimCLR', backbone=TINY_RESNET, neck=_mlp(FEAT),
-                   head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-                             temperature=0.1)),
-    'MoCo': dict(type='MoCo', queue_len=32, feat_dim=DIM, momentum=0.01, backbone=TINY_RESNET,
-                 neck=dict(type='MoCoV2Neck', in_channels=FEAT, hid_channels=32,
-                           out_channels=DIM, with_avg_pool=True),
-                 head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-                           temperature=0.2)),
-    'BYOL': dict(type='BYOL', base_momentum=0.01, backbone=TINY_RESNET,
-                 neck=_mlp(FEAT, with_last_bn=False), head=_predict_head()),
-    'SimSiam': dict(type='SimSiam', backbone=TINY_RESNET, neck=_mlp(FEAT), head=_predict_head()),
-    'BarlowTwins': dict(type='BarlowTwins', backbone=TINY_RESNET,
-                        neck=_mlp(FEAT, out_channels=32, with_last_bn=False),
-                        head=dict(type='LatentCrossCorrelationHead', in_channels=32,
-                                  loss=dict(type='CrossCorrelationLoss'))),
-    'SwAV': dict(type='SwAV', backbone=TINY_RESNET,
-                 neck=dict(type='SwAVNeck', in_channels=FEAT, hid_channels=32,
-                           out_channels=DIM, with_avg_pool=True),
-                 head=dict(type='SwAVHead',
-                           loss=dict(type='SwAVLoss', feat_dim=DIM, epsilon=0.05,
-                                     temperature=0.1, num_crops=[2], num_prototypes=8))),
-    'MoCoV3': dict(type='MoCoV3', base_momentum=0.01,
-                   backbone=dict(type='MoCoV3ViT', arch=TINY_VIT_ARCH, img_size=32,
-                                 patch_size=8, stop_grad_conv1=True),
-                   neck=_mlp(32, with_avg_pool=False, with_last_bn=False),
-                   head=dict(type='MoCoV3Head', temperature=0.2,
-                             loss=dict(type='CrossEntropyLoss', loss_weight=0.4),
-                             predictor=_mlp(DIM, with_avg_pool=False, with_last_bn=False))),
-    'MAE': dict(type='MAE',
-                backbone=dict(type='MAEViT', arch=TINY_VIT_ARCH, img_size=32, patch_size=8,
-                              mask_ratio=0.75),
-                neck=dict(type='MAEPretrainDecoder', num_patches=16, patch_size=8, in_chans=3,
-                          embed_dim=32, decoder_embed_dim=16, decoder_depth=1,
-                          decoder_num_heads=2),
-                head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=8,
-                          loss=dict(type='PixelReconstructionLoss', criterion='L2'))),
-}
-
+# 32x32 images with a narrow ResNet-18 (or a two-layer ViT); DINO and VICReg have their own
+# tests (tests/models/algorithms/test_dino_vicreg_conv4_training.py).
+BASES = {name: cfg for name, cfg in base_catalogue(TINY_RESNET, TINY_VIT_ARCH, 32, FEAT, DIM,
+                                                   hid=32).items()
+         if name not in ('DINO', 'VICReg')}
+# 16x16 images with Conv4 (or a one-layer ViT): the robustness matrix and the step regression.
+SIZE = 16  # Conv4 pools 16x16 down to 1x1
+TINY_FEAT, TINY_DIM = 16, 8
+TINY_CONV4 = dict(type='Conv4', hid_channels=8, out_channels=TINY_FEAT)
+TINY_VIT = dict(embed_dims=16, num_layers=1, num_heads=2, feedforward_channels=32)
+TINY_BASES = base_catalogue(TINY_CONV4, TINY_VIT, SIZE, TINY_FEAT, TINY_DIM, hid=16,
+                            moco='MoCoV2')
 PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 

@@ -30,6 +30,7 @@ def untrusted(monkeypatch) -> None:
 
 
 # --------------------------------------------------------------------------- (a)
+@pytest.mark.unit
 def test_versions(repo_root):
     assert gessl_mm.__version__ == importlib.metadata.version('gessl_mm')
     assert gessl_mm.version_info == tuple(map(int, gessl_mm.__version__.split('.')))
@@ -41,6 +42,7 @@ def test_versions(repo_root):
         assert module.__version__ == pins[name], name
 
 
+@pytest.mark.unit
 def test_numpy_aliases():
     import numpy as np
     assert np.float is float and np.long is int
@@ -50,6 +52,7 @@ def test_numpy_aliases():
 
 
 # --------------------------------------------------------------------------- (b)
+@pytest.mark.unit
 def test_mmcv_nms():
     from mmcv.ops import nms
     boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10.5]])
@@ -62,6 +65,7 @@ def test_mmcv_nms():
     assert keep.tolist() == [3, 1, 2]
 
 
+@pytest.mark.unit
 def test_mmcv_roi_align_forward_backward():
     from mmcv.ops import RoIAlign
     # A horizontal ramp: bilinear sampling of it is exact, so each bin's value is
@@ -150,6 +154,7 @@ def _runner(work_dir: str, max_iters: int, probe: Hook, name: str, **kwargs) -> 
         **kwargs)
 
 
+@pytest.mark.integration
 def test_runner_resume_with_weights_only(tmp_work_dir, untrusted, monkeypatch):
     first = _Probe()
     _runner(tmp_work_dir, 2, first, 'first').train()
@@ -223,6 +228,7 @@ class _GetattrEscape:
         return getattr, (HistoryBuffer, '__init__')
 
 
+@pytest.mark.unit
 def test_untrusted_checkpoint_is_refused(tmp_path, untrusted, monkeypatch):
     path = str(tmp_path / 'untrusted.pth')
     torch.save(dict(state_dict=dict(w=torch.ones(2)), meta=dict(x=_Payload())), path)
@@ -245,6 +251,7 @@ def test_untrusted_checkpoint_is_refused(tmp_path, untrusted, monkeypatch):
 
 
 # --------------------------------------------------------------------------- (e)
+@pytest.mark.unit
 def test_truncated_checkpoint_names_file(tmp_path, untrusted):
     path = tmp_path / 'truncated.pth'
     torch.save(dict(state_dict=dict(w=torch.randn(64, 64))), path)
@@ -259,6 +266,7 @@ def test_truncated_checkpoint_names_file(tmp_path, untrusted):
 
 
 # --------------------------------------------------------------------------- (f)
+@pytest.mark.integration
 def test_mmpretrain_config_base(tmp_path):
     from mmengine.model import revert_sync_batchnorm
     from mmpretrain.models import SimCLR
@@ -279,6 +287,7 @@ def test_mmpretrain_config_base(tmp_path):
     assert torch.isfinite(losses['loss']) and losses['loss'] > 0
 
 
+@pytest.mark.integration
 def test_mmdet_config_base(tmp_path):
     from mmdet.models import FasterRCNN
     from mmdet.registry import MODELS

@@ -9,6 +9,8 @@ from helpers import BASES, PREPROCESSOR
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+pytestmark = pytest.mark.integration
+
 MAX_ITERS = 4  # 2 tasks per iteration, 4 tasks per outer update: updates end at iters 2, 4
 
 VIEW = [dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.5, 1.0),

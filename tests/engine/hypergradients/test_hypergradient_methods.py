@@ -4,7 +4,9 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from gessl_mm.engine.optimizers.hypergrad import hypergradient
+from gessl_mm.engine.hypergradients import hypergradient
+
+pytestmark = pytest.mark.unit
 
 DIM = 6
 ALPHA = 0.1
@@ -164,7 +166,7 @@ def test_unknown_method_and_option_are_named(quadratic):
 def test_forward_difference_reuses_inner_gradients():
     """scheme='forward': one gradient per Hessian-vector product, the inner step's reused;
     first-order accurate in eps (mixed terms of a non-adapted parameter included)."""
-    from gessl_mm.engine.optimizers.hypergrad import gradient_descent
+    from gessl_mm.engine.hypergradients import gradient_descent
 
     g = torch.Generator().manual_seed(2)
     cross = torch.randn(3, 3, generator=g, dtype=torch.float64)

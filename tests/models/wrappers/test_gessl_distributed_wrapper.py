@@ -1,6 +1,6 @@
 """GeSSL under torch.distributed, driven by hand (2 CPU processes, gloo): equal to one
 process on the same tasks, the ranks identical, a failure on one rank stops all; and the
-Runner finds the wrapper. The launch scripts themselves: tests/test_dist_launchers.py."""
+Runner finds the wrapper. The launch scripts themselves: tests/tools/test_dist_launchers.py."""
 import contextlib
 import os
 import subprocess
@@ -9,7 +9,8 @@ import sys
 import pytest
 import torch
 
-WORKER = os.path.join(os.path.dirname(__file__), 'dist_worker.py')
+TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKER = os.path.join(TESTS, 'dist_worker.py')
 
 
 # One thread everywhere: the reference and the ranks then reduce in the same order and
@@ -26,6 +27,7 @@ def _torchrun(out_dir, base, port, *extra, check=True):
     return proc
 
 
+@pytest.mark.multiprocess
 @pytest.mark.multiprocess
 @pytest.mark.parametrize('base,port', [('SimCLR', 29611), ('BYOL', 29612)])
 def test_two_ranks_equal_one_process_on_the_same_tasks(tmp_path, base, port):
@@ -45,6 +47,7 @@ def test_two_ranks_equal_one_process_on_the_same_tasks(tmp_path, base, port):
 
 
 @pytest.mark.multiprocess
+@pytest.mark.multiprocess
 def test_a_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
     """Rank 1's loss is NaN: both ranks stop at the update (no deadlock), nothing saved."""
     proc = _torchrun(tmp_path, 'SimCLR', 29613, '1', check=False)
@@ -55,6 +58,7 @@ def test_a_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
     assert not list(tmp_path.glob('rank*.pth'))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize('scope', [None, 'mmengine', 'mmpretrain', 'mmdet'])
 def test_runner_finds_the_wrapper_in_every_scope(scope):
     """mmengine's Runner looks the wrapper up in its root registry without a scope, then
@@ -72,6 +76,7 @@ def test_runner_finds_the_wrapper_in_every_scope(scope):
     assert isinstance(built, GeSSLDistributedWrapper)
 
 
+@pytest.mark.unit
 def test_an_unknown_wrapper_is_named_before_the_runner_fails():
     from mmengine.runner import Runner
     with pytest.raises(KeyError, match=r"model_wrapper_cfg.type='DDPWrapper' is not a "

@@ -9,6 +9,10 @@ from mmengine.model import BaseAveragedModel
 from mmengine.runner import set_random_seed
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from gessl_mm.models import SSLTask
+
+pytestmark = pytest.mark.integration
+
 
 def _averaged(model):
     return [m for m in model.modules() if isinstance(m, BaseAveragedModel)]
@@ -26,7 +30,7 @@ def _plain_step_bn_increments(model):
     plain = copy.deepcopy(model.base)
     views = model.data_preprocessor(make_batch(), True)['inputs']
     before = _batch_norm_counts(plain)
-    plain.loss(torch.cat(views) if model._single_view_base else views, None)
+    plain.loss(model.adapter.loss_inputs(SSLTask(views, views)), None)
     return [a - b for a, b in zip(_batch_norm_counts(plain), before)]
 
 

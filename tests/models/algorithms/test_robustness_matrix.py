@@ -6,81 +6,28 @@ The matrix runs on 16x16 images with Conv4 (or a one-layer ViT) and tasks of 4 i
 task per outer update; its assertions never depend on which side of a divergence float
 rounding falls: a stable inner lr must train, and beyond it either outcome passes if it is
 clean (even alpha = 100 may train on: ``neumann`` and ``cg`` use H at the adapted point, which
-a huge step can leave flat). tests/test_gessl_core.py checks specific refusals.
+a huge step can leave flat). test_gessl_step.py checks specific refusals.
 """
 import copy
 
 import pytest
 import torch
-from helpers import PREPROCESSOR, build_gessl, build_wrapper, captured_warnings, make_batch
+from helpers import (
+    PREPROCESSOR,
+    SIZE,
+    TINY_BASES,
+    build_gessl,
+    build_wrapper,
+    captured_warnings,
+    make_batch,
+)
 from mmengine.logging import MessageHub
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import MODELS
 
-from gessl_mm.engine.optimizers import HYPERGRAD_METHODS, NonFiniteError
+from gessl_mm.engine.hypergradients import HYPERGRAD_METHODS
+from gessl_mm.engine.optimizers import NonFiniteError
 
-SIZE = 16  # Conv4 pools 16x16 down to 1x1
-FEAT, DIM = 16, 8
-CONV4 = dict(type='Conv4', hid_channels=8, out_channels=FEAT)
-VIT = dict(embed_dims=16, num_layers=1, num_heads=2, feedforward_channels=32)
-
-
-def _mlp(in_channels, out_channels=DIM, **kwargs):
-    return dict(dict(type='NonLinearNeck', in_channels=in_channels, hid_channels=16,
-                     out_channels=out_channels, num_layers=2, with_avg_pool=True,
-                     norm_cfg=dict(type='BN1d')), **kwargs)
-
-
-def _predictor():
-    return dict(type='LatentPredictHead', loss=dict(type='CosineSimilarityLoss'),
-                predictor=_mlp(DIM, with_avg_pool=False, with_last_bn=False))
-
-
-CONTRASTIVE = dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.1)
-TINY_BASES = {
-    'SimCLR': dict(type='SimCLR', backbone=CONV4, neck=_mlp(FEAT), head=CONTRASTIVE),
-    'BYOL': dict(type='BYOL', base_momentum=0.01, backbone=CONV4,
-                 neck=_mlp(FEAT, with_last_bn=False), head=_predictor()),
-    'MoCoV2': dict(type='MoCo', queue_len=16, feat_dim=DIM, momentum=0.01, backbone=CONV4,
-                   neck=dict(type='MoCoV2Neck', in_channels=FEAT, hid_channels=16,
-                             out_channels=DIM, with_avg_pool=True),
-                   head=dict(CONTRASTIVE, temperature=0.2)),
-    'MoCoV3': dict(type='MoCoV3', base_momentum=0.01,
-                   backbone=dict(type='MoCoV3ViT', arch=VIT, img_size=SIZE, patch_size=8,
-                                 stop_grad_conv1=True),
-                   neck=_mlp(16, with_avg_pool=False, with_last_bn=False),
-                   head=dict(type='MoCoV3Head', temperature=0.2,
-                             loss=dict(type='CrossEntropyLoss', loss_weight=0.4),
-                             predictor=_mlp(DIM, with_avg_pool=False, with_last_bn=False))),
-    'SimSiam': dict(type='SimSiam', backbone=CONV4, neck=_mlp(FEAT), head=_predictor()),
-    'BarlowTwins': dict(type='BarlowTwins', backbone=CONV4,
-                        neck=_mlp(FEAT, out_channels=16, with_last_bn=False),
-                        head=dict(type='LatentCrossCorrelationHead', in_channels=16,
-                                  loss=dict(type='CrossCorrelationLoss'))),
-    'SwAV': dict(type='SwAV', backbone=CONV4,
-                 neck=dict(type='SwAVNeck', in_channels=FEAT, hid_channels=16,
-                           out_channels=DIM, with_avg_pool=True),
-                 head=dict(type='SwAVHead',
-                           loss=dict(type='SwAVLoss', feat_dim=DIM, epsilon=0.05,
-                                     temperature=0.1, num_crops=[2], num_prototypes=8))),
-    'MAE': dict(type='MAE',
-                backbone=dict(type='MAEViT', arch=VIT, img_size=SIZE, patch_size=8,
-                              mask_ratio=0.75),
-                neck=dict(type='MAEPretrainDecoder', num_patches=4, patch_size=8, in_chans=3,
-                          embed_dim=16, decoder_embed_dim=8, decoder_depth=1,
-                          decoder_num_heads=2),
-                head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=8,
-                          loss=dict(type='PixelReconstructionLoss', criterion='L2'))),
-    'DINO': dict(type='DINO', base_momentum=0.01, backbone=CONV4,
-                 neck=dict(type='DINONeck', in_channels=FEAT, out_channels=16, hid_channels=16,
-                           bottleneck_channels=8, init_cfg=dict(type='Kaiming', layer='Linear')),
-                 head=dict(type='DINOHead', loss=dict(type='DINOLoss', out_channels=16))),
-    'VICReg': dict(type='VICReg', backbone=CONV4,
-                   neck=dict(type='NonLinearNeck', in_channels=FEAT, hid_channels=16,
-                             out_channels=16, num_layers=3, with_last_bn=False,
-                             with_avg_pool=True, norm_cfg=dict(type='BN1d')),
-                   head=dict(type='VICRegHead', loss=dict(type='VICRegLoss'))),
-}
 # Stable, large (the paper's), far too large. At init these tiny models' inner losses have
 # curvature ||H|| up to ~2e5 (BarlowTwins; 1e4-3e4 for most), so the stable lr is small:
 # at 1e-7 the Neumann terms shrink by 10x or more per term.
@@ -147,6 +94,7 @@ def _check_clean(model, error, before):
         assert not changed, f'{error}\nchanged: {changed}'
 
 
+@pytest.mark.integration
 @pytest.mark.robustness
 @pytest.mark.parametrize('inner_lr', INNER_LRS)
 @pytest.mark.parametrize('method', HYPERGRAD_METHODS)
@@ -172,6 +120,7 @@ def test_training_goes_on_finite_or_stops_before_the_weights_change(base, method
 
 
 # -------------------------------------------------------- data that could break numbers
+@pytest.mark.integration
 @pytest.mark.robustness
 @pytest.mark.parametrize('base', list(TINY_BASES))
 @pytest.mark.parametrize('data', ['constant images', 'identical views'])
@@ -193,6 +142,7 @@ def test_degenerate_data_gives_a_finite_step(base, data):
     assert any(not torch.equal(state[k], initial[k]) for k in state if k.startswith('base.'))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize('value', [float('nan'), float('inf')])
 def test_non_finite_pixels_are_refused_naming_the_input(value):
     set_random_seed(0)
@@ -214,6 +164,7 @@ def test_non_finite_pixels_are_refused_naming_the_input(value):
     model.train_step(batch, wrapper)
 
 
+@pytest.mark.unit
 def test_inference_refuses_non_finite_pixels_too():
     model = build_gessl('SimCLR')
     data = dict(inputs=[torch.full((2, 3, 32, 32), float('nan'))], data_samples=None)

@@ -19,7 +19,6 @@ def _task_grads(base, cache, inner_params='all', hypergrad='finite_diff', views=
     options = dict(eps=1e-7) if hypergrad == 'finite_diff' else {}
     wrapper = build_wrapper(model, hypergrad=dict(type=hypergrad, **options),
                             inner_params=inner_params, target_steps=3, inner_lr=inner_lr)
-    params = {n: p for n, p in model.base.named_parameters() if p.requires_grad}
     calls = []
     backbone_type = type(model.base.backbone)
     forward = backbone_type.forward
@@ -30,9 +29,7 @@ def _task_grads(base, cache, inner_params='all', hypergrad='finite_diff', views=
 
     backbone_type.forward = counted
     try:
-        with model.guard.muted():
-            grads, _ = model._learn_task(task, 1, params,
-                                         wrapper.adapted_names(list(params)), wrapper)
+        grads = model.learn_task(task, wrapper, seed=1).grads
     finally:
         backbone_type.forward = forward
     return grads, len(calls)
@@ -43,6 +40,7 @@ def _rel(a, b):
     return ((flat[0] - flat[1]).norm() / flat[1].norm()).item()
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize('base', ['BYOL', 'MoCo'])
 def test_momentum_encoder_runs_once_per_task_with_the_same_result(base):
     """Full mode: the momentum encoder's outputs are constants of the task."""
@@ -51,6 +49,7 @@ def test_momentum_encoder_runs_once_per_task_with_the_same_result(base):
     assert _rel(cached, uncached) < 1e-12
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize('hypergrad', ['reverse', 'finite_diff', 'cg'])
 def test_heads_only_mode_runs_the_backbone_once_and_is_exact(hypergrad):
     """inner_params = the heads: one backbone forward per task (SimCLR encodes every
@@ -70,11 +69,13 @@ def test_heads_only_mode_runs_the_backbone_once_and_is_exact(hypergrad):
     assert cached['backbone.conv1.weight'].abs().sum() > 0
 
 
+@pytest.mark.unit
 def test_heads_only_mode_encodes_query_views_once_more():
     _, calls = _task_grads('SimCLR', True, ['neck'], views=4)
     assert calls == 2  # the support views in the loss, the query views for pi
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize('base', ['BYOL', 'MAE', 'MoCoV3'])
 def test_heads_only_mode_trains_every_kind_of_base(base):
     set_random_seed(0)
@@ -88,6 +89,7 @@ def test_heads_only_mode_trains_every_kind_of_base(base):
     assert any(not torch.equal(before[k], after[k]) for k in before if 'weight' in k)
 
 
+@pytest.mark.integration
 def test_heads_only_mode_advances_batchnorm_statistics_once_per_update():
     """The backbone's one forward at theta of the update's last task is its live pass."""
     set_random_seed(0)
@@ -101,6 +103,7 @@ def test_heads_only_mode_advances_batchnorm_statistics_once_per_update():
     assert int(model.base.neck.bn0.num_batches_tracked) == 1
 
 
+@pytest.mark.integration
 def test_channels_last_gives_the_same_step():
     """channels_last changes the memory layout only (same weights after a step)."""
     states, initial = [], None
@@ -121,6 +124,7 @@ def test_channels_last_gives_the_same_step():
         torch.testing.assert_close(states[1][name], value, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.unit
 def test_compile_option_compiles_the_backbone(monkeypatch):
     """model.compile reaches torch.compile for the backbone (compiling itself takes minutes
     on CPU: it is measured by tools/analysis/benchmark.py --compile, docs/benchmarks.md)."""
@@ -133,6 +137,7 @@ def test_compile_option_compiles_the_backbone(monkeypatch):
         build_gessl('SimCLR', compile='yes')
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize('base', ['BYOL', 'MoCo'])
 def test_heads_only_mode_moves_momentum_encoder_and_queue_once_per_update(base):
     """BYOL: the recording forward is the live pass (its target outputs are replayed).
@@ -141,8 +146,7 @@ def test_heads_only_mode_moves_momentum_encoder_and_queue_once_per_update(base):
     set_random_seed(0)
     model = build_gessl(base)
     wrapper = build_wrapper(model, inner_params=['neck', 'head'], tasks_per_update=2)
-    names = [n for n, p in model.base.named_parameters() if p.requires_grad]
-    assert model._live_pass_in_recording(wrapper.adapted_names(names)) == (base == 'BYOL')
+    assert model.adapter.live_pass_may_record == (base == 'BYOL')
     queue_before = model.base.queue.clone() if base == 'MoCo' else None
     model.train_step(make_batch(), wrapper)
     model.train_step(make_batch(seed=1), wrapper)

@@ -1,5 +1,6 @@
-"""The command-line tools end to end: train.py (and --resume), test.py, extract_backbone.py
-and the distributed / Slurm launchers.
+"""The command-line tools end to end: train.py (and --resume), test.py,
+extract_backbone.py, analysis/study.py and demo.py. The launch scripts:
+test_launch_scripts.py (their commands) and test_dist_launchers.py (their runs).
 
 One tiny GeSSL training run (2 iterations, narrow network, small evaluation sets) is shared
 by the tests that need a checkpoint.
@@ -16,11 +17,13 @@ from glob import glob
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from mmengine.runner import CheckpointLoader, load_checkpoint
 from mmpretrain.registry import MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('mmpretrain_scope')]
+
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools')
 GESSL_CFG = osp.join(ROOT, 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py')
 DIGITS_BACKBONE = dict(type='ResNet_CIFAR', depth=18, base_channels=16, stem_channels=16,
@@ -60,15 +63,6 @@ def _run(*args, **kwargs) -> subprocess.CompletedProcess:
 
 def _state(path: str) -> dict:
     return CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
-
-
-@pytest.fixture(autouse=True)
-def _mmpretrain_scope(monkeypatch):
-    """Registry look-ups in mmpretrain's scope, as under a config's default_scope; the
-    tools' LOCAL_RANK default is undone afterwards."""
-    monkeypatch.setenv('LOCAL_RANK', '0')
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        yield
 
 
 @pytest.fixture(scope='module')
@@ -283,65 +277,6 @@ def test_test_names_missing_keys(tmp_path):
         main([str(config), 'ckpt.pth'])
 
 
-# ---------------------------------------------------------------- shell launchers
-SCRIPTS = ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh')
-
-
-@pytest.mark.parametrize('script', SCRIPTS)
-def test_launcher_syntax(script):
-    path = osp.join(TOOLS, script)
-    assert os.access(path, os.X_OK), f'{script} is not executable'
-    subprocess.run(['bash', '-n', path], check=True)
-
-
-def _fake(tmp_path, name: str) -> dict:
-    """An environment whose ``name`` on PATH prints its arguments, one a line."""
-    bin_dir = tmp_path / 'bin'
-    bin_dir.mkdir(exist_ok=True)
-    fake = bin_dir / name
-    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n'
-                    'echo "PYTHONPATH=$PYTHONPATH"\n')
-    fake.chmod(0o755)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('NNODES', 'NODE_RANK', 'PORT', 'MASTER_ADDR', 'PYTHON', 'GPUS',
-                        'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS', 'PYTHONPATH')}
-    env['PATH'] = f'{bin_dir}:{env["PATH"]}'
-    return env
-
-
-def _launch(script: str, *args, env: dict):
-    proc = subprocess.run(['bash', osp.join('tools', script), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
-    lines = proc.stdout.splitlines()
-    python_path = lines.pop()
-    assert osp.realpath(python_path.split('=', 1)[1].split(':')[0]) == ROOT
-    return lines
-
-
-def test_dist_train_and_test_build_torchrun_command(tmp_path):
-    env = _fake(tmp_path, 'python')
-    torchrun = ['-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
-                '--master_addr=127.0.0.1', '--nproc_per_node=4', '--master_port=29500']
-    assert _launch('dist_train.sh', 'cfg.py', '4', '--work-dir', 'a dir', env=env) == [
-        *torchrun, 'tools/train.py', 'cfg.py', '--launcher', 'pytorch', '--work-dir', 'a dir']
-
-    env.update(NNODES='2', NODE_RANK='1', MASTER_ADDR='10.0.0.2', PORT='29501')
-    assert _launch('dist_test.sh', 'cfg.py', 'ckpt.pth', '8', '--k', '20', env=env) == [
-        '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
-        '--master_addr=10.0.0.2', '--nproc_per_node=8', '--master_port=29501',
-        'tools/test.py', 'cfg.py', 'ckpt.pth', '--launcher', 'pytorch', '--k', '20']
-
-
-def test_slurm_train_builds_srun_command(tmp_path):
-    env = _fake(tmp_path, 'srun')
-    env.update(GPUS='16', SRUN_ARGS='--quotatype=auto --time=1:00:00')
-    assert _launch('slurm_train.sh', 'gpu', 'job', 'cfg.py', 'work', '--amp', env=env) == [
-        '-p', 'gpu', '--job-name=job', '--gres=gpu:8', '--ntasks=16', '--ntasks-per-node=8',
-        '--cpus-per-task=5', '--kill-on-bad-exit=1', '--quotatype=auto', '--time=1:00:00',
-        'python', '-u', 'tools/train.py', 'cfg.py', '--work-dir=work', '--launcher=slurm',
-        '--amp']
-
-
 def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
     """tools/analysis/study.py: a spec of one tiny GeSSL setting, 2 seeds, the val split;
     the table is the mean and spread of the seeds' last records; complete runs are skipped."""
@@ -370,6 +305,21 @@ def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
     assert f'{mean:.4f} ± {spread:.4f}' in table
     rerun = _run(*args)
     assert '0 runs to train' in rerun.stdout
+
+
+SPECS = sorted(p for p in glob(osp.join(TOOLS, 'analysis', 'studies', '*', '*.py'))
+               if not p.endswith('settings.py'))
+
+
+@pytest.mark.parametrize('spec', SPECS, ids=lambda p: osp.relpath(p, TOOLS))
+def test_study_specs_load_and_name_existing_configs(spec):
+    """The specs of tools/analysis/studies/ load as study.py loads them (their settings
+    module imported relatively, sys.path untouched) and name configs that exist."""
+    path = list(sys.path)
+    runs, splits = _load_tool('analysis/study.py').load_spec(spec)
+    assert sys.path == path and runs and {'val', 'test'} <= set(splits)
+    for run in runs:
+        assert osp.isfile(osp.join(ROOT, run['config'])), (run['name'], run['config'])
 
 
 def test_demo_runs_both_methods_and_their_plain_twins(tmp_path):

@@ -4,7 +4,7 @@
 Every run trains a digits config of ``configs/`` through a small derived config: a fixed
 view pipeline (an identity view and a flipped one) and a fixed order, so that a one-process
 run can be given exactly the tasks that the two ranks learn, and a few iterations. The
-plugin ``rank_state_hook`` (beside this file) saves each rank's model state.
+plugin ``rank_state_hook`` (tests/rank_state_hook.py) saves each rank's model state.
 """
 import json
 import os
@@ -20,7 +20,7 @@ import torch
 
 pytestmark = pytest.mark.multiprocess
 
-TESTS = osp.dirname(osp.abspath(__file__))
+TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))  # tests/: rank_state_hook.py
 ROOT = osp.dirname(TESTS)
 CONFIGS = {
     'SimCLR': osp.join(ROOT, 'configs/simclr/simclr-gessl_resnet18-narrow_1xb32-10e_digits.py'),

@@ -3,9 +3,9 @@ builds, its datasets build where the data ships with the package (digits) and ot
 fail with the FileNotFoundError that says where to put the data; GeSSL configs follow the
 naming scheme and the paper's defaults and match their plain twins; the benchmark
 backbones fit the pretraining checkpoints; the dataset classes read their documented
-layouts; and the digits benchmarks run.
+layouts (tests/datasets/test_dataset_layouts.py); and the digits benchmarks run.
 
-configs/benchmarks/mmdet is tested with the detection transfer (tests of its own).
+configs/benchmarks/mmdet is tested with the detection transfer (tests/mmdet_utils).
 """
 import copy
 import importlib.util
@@ -25,15 +25,13 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpretrain.registry import DATASETS, MODELS
 from PIL import Image
 
-from gessl_mm.datasets import STL10, require_data, write_imagenet_subset
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('in_repo_root')]
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(ROOT, 'configs')
-# mmdet: tested with the detection transfer; the study specs: tests/test_tools.py (digits)
-# and tests/test_cifar.py (CIFAR-10)
-SKIPPED = (osp.join('configs', '_base_'), osp.join('configs', 'benchmarks', 'mmdet'),
-           osp.join('configs', 'benchmarks', 'digits_study'),
-           osp.join('configs', 'benchmarks', 'cifar10_study'))
+# mmdet: tested with the detection transfer
+SKIPPED = (osp.join('configs', '_base_'), osp.join('configs', 'benchmarks', 'mmdet'))
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for p in glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
     if not osp.relpath(p, ROOT).startswith(SKIPPED))
@@ -99,16 +97,6 @@ def multiview_views(pipeline) -> int:
         return 1
     num = views[0]['num_views']
     return sum(num) if isinstance(num, (list, tuple)) else num
-
-
-@pytest.fixture(autouse=True)
-def _in_repo_root(monkeypatch):
-    """Relative data paths (data/...) are resolved from the repository root, as the tools
-    are run; registry look-ups in mmpretrain's scope; CosineEMA's max_iters is known."""
-    monkeypatch.chdir(ROOT)
-    MessageHub.get_current_instance().update_info('max_iters', 100)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        yield
 
 
 # ----------------------------------------------------------------- every config
@@ -206,7 +194,7 @@ def test_gessl_config_name_twin_and_defaults(path):
     support = cfg.data_preprocessor.num_support_views
     assert views >= 2 and (views == 2 or support < views)
     if name['dataset'] in CPU_PROTOCOLS:
-        return  # 2 views, 2 tasks an update (documented in the configs; tests/test_cifar.py)
+        return  # 2 views, 2 tasks an update (documented in the configs; test_cifar_protocol.py)
     # The paper's defaults (configs/_base_/gessl.py, docs/configs.md).
     ow = cfg.optim_wrapper
     assert (ow.inner_steps, ow.target_steps, ow.tasks_per_update) == (1, 10, 8)
@@ -333,124 +321,6 @@ def test_semi_supervised_learning_rates():
             f"meta/train_{tag.replace('pct', 'percent')}.txt"
 
 
-# --------------------------------------------------------------- dataset classes
-def test_require_data_message(tmp_path):
-    with pytest.raises(FileNotFoundError) as error:
-        require_data('Foo', 'data/foo', ['', 'bar/baz.txt'], '{root}/\n└── bar/', how='Get it.')
-    message = str(error.value)
-    assert message.startswith('Foo: data/foo does not exist')
-    assert 'data/foo/\n└── bar/' in message and 'Get it.' in message
-    (tmp_path / 'foo' / 'bar').mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match='baz.txt does not exist'):
-        require_data('Foo', str(tmp_path / 'foo'), ['', 'bar/baz.txt'], '{root}/')
-    (tmp_path / 'foo' / 'bar' / 'baz.txt').write_text('')
-    require_data('Foo', str(tmp_path / 'foo'), ['', 'bar/baz.txt'], '{root}/')
-
-
-def test_stl10_reads_the_binary_format(tmp_path):
-    rng = np.random.default_rng(0)
-    folder = tmp_path / 'stl10_binary'
-    folder.mkdir()
-    images = {'train': rng.integers(0, 256, (3, 96, 96, 3), dtype=np.uint8),
-              'unlabeled': rng.integers(0, 256, (2, 96, 96, 3), dtype=np.uint8)}
-    for part, hwc in images.items():
-        # STL-10 stores each image channel by channel, column-major: (C, W, H) in C order.
-        hwc.transpose(0, 3, 2, 1).tofile(folder / f'{part}_X.bin')
-    np.array([3, 1, 10], dtype=np.uint8).tofile(folder / 'train_y.bin')
-
-    dataset = STL10(data_root=str(tmp_path), split='train+unlabeled')
-    assert len(dataset) == 5
-    items = [dataset.get_data_info(i) for i in range(5)]
-    for item, expected in zip(items, [*images['train'], *images['unlabeled']]):
-        np.testing.assert_array_equal(item['img'], expected)
-    assert [item.get('gt_label') for item in items] == [2, 0, 9, None, None]
-    assert len(STL10(data_root=str(tmp_path), split='train')) == 3
-    # Workers get the dataset without the memory maps, and re-open them.
-    clone = copy.deepcopy(dataset)
-    assert clone._images == {}
-    np.testing.assert_array_equal(clone.get_data_info(4)['img'], images['unlabeled'][1])
-    with pytest.raises(FileNotFoundError, match='test_X.bin'):
-        STL10(data_root=str(tmp_path), split='test')
-    with pytest.raises(ValueError, match='split'):
-        STL10(data_root=str(tmp_path), split='val')
-
-
-def _image(path, size=8):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.zeros((size, size, 3), dtype=np.uint8)).save(path, format='PNG')
-
-
-def _labels(dataset):
-    return [(osp.relpath(d['img_path'], dataset.data_root), d['gt_label'])
-            for d in (dataset.get_data_info(i) for i in range(len(dataset)))]
-
-
-def test_tiny_imagenet_reads_the_release_layout(tmp_path):
-    (tmp_path / 'wnids.txt').write_text('n02\nn01\n')
-    for wnid in ('n01', 'n02'):
-        _image(tmp_path / 'train' / wnid / 'images' / f'{wnid}_0.JPEG')
-    (tmp_path / 'val' / 'images').mkdir(parents=True)
-    (tmp_path / 'val' / 'val_annotations.txt').write_text(
-        'val_0.JPEG\tn02\t0\t0\t8\t8\nval_1.JPEG\tn01\t0\t0\t8\t8\n')
-    train = DATASETS.build(dict(type='TinyImageNet', data_root=str(tmp_path)))
-    assert _labels(train) == [('train/n01/images/n01_0.JPEG', 0),
-                              ('train/n02/images/n02_0.JPEG', 1)]
-    assert train.CLASSES == ('n01', 'n02')
-    val = DATASETS.build(dict(type='TinyImageNet', data_root=str(tmp_path), split='val'))
-    assert _labels(val) == [('val/images/val_0.JPEG', 1), ('val/images/val_1.JPEG', 0)]
-
-
-def test_few_shot_datasets_read_their_layouts(tmp_path):
-    # miniImageNet: class folders per split, or images/ + {split}.csv
-    for split, wnid in (('train', 'n1'), ('test', 'n3'), ('test', 'n2')):
-        _image(tmp_path / 'mini' / split / wnid / f'{wnid}_0.jpg')
-    test = DATASETS.build(dict(type='MiniImageNet', data_root=str(tmp_path / 'mini'),
-                               split='test'))
-    assert _labels(test) == [('test/n2/n2_0.jpg', 0), ('test/n3/n3_0.jpg', 1)]
-    _image(tmp_path / 'csv' / 'images' / 'a.jpg')
-    _image(tmp_path / 'csv' / 'images' / 'b.jpg')
-    (tmp_path / 'csv' / 'val.csv').write_text('filename,label\nb.jpg,n9\na.jpg,n8\n')
-    val = DATASETS.build(dict(type='MiniImageNet', data_root=str(tmp_path / 'csv'),
-                              split='val'))
-    assert _labels(val) == [('images/a.jpg', 0), ('images/b.jpg', 1)]
-    # CIFAR-FS: R2D2's data/ + splits/bertinetto/{split}.txt
-    for name in ('apple', 'bear', 'cloud'):
-        _image(tmp_path / 'fs' / 'data' / name / f'{name}_0.png')
-    (tmp_path / 'fs' / 'splits' / 'bertinetto').mkdir(parents=True)
-    (tmp_path / 'fs' / 'splits' / 'bertinetto' / 'test.txt').write_text('cloud\napple\n')
-    fs = DATASETS.build(dict(type='CIFARFS', data_root=str(tmp_path / 'fs'), split='test'))
-    assert _labels(fs) == [('data/apple/apple_0.png', 0), ('data/cloud/cloud_0.png', 1)]
-    # Omniglot: a class is alphabet/character
-    for alphabet, char in (('Latin', 'character02'), ('Latin', 'character01'),
-                           ('Greek', 'character01')):
-        _image(tmp_path / 'omni' / 'images_evaluation' / alphabet / char / '0.png')
-    omni = DATASETS.build(dict(type='Omniglot', data_root=str(tmp_path / 'omni'),
-                               split='test'))
-    assert omni.CLASSES == ('Greek/character01', 'Latin/character01', 'Latin/character02')
-    assert [label for _, label in _labels(omni)] == [0, 1, 2]
-    with pytest.raises(FileNotFoundError, match='images_background'):
-        DATASETS.build(dict(type='Omniglot', data_root=str(tmp_path / 'omni')))
-
-
-def test_imagenet_folders_and_subset_annotation(tmp_path):
-    for wnid in ('n02', 'n01'):
-        _image(tmp_path / 'train' / wnid / f'{wnid}_1.JPEG')
-        _image(tmp_path / 'train' / wnid / f'{wnid}_2.JPEG')
-    subset = tmp_path / '1percent.txt'
-    subset.write_text('n02_2.JPEG\nn01_1.JPEG\n')
-    ann = tmp_path / 'meta' / 'train_1percent.txt'
-    assert write_imagenet_subset(str(subset), str(ann), str(tmp_path / 'train')) == 2
-    assert ann.read_text() == 'n02/n02_2.JPEG 1\nn01/n01_1.JPEG 0\n'
-    with pytest.raises(FileNotFoundError, match='train_10percent.txt(.|\n)*write_imagenet'):
-        DATASETS.build(dict(type='LocalImageNet', data_root=str(tmp_path), split='train',
-                            ann_file='meta/train_10percent.txt'))
-    imagenet = DATASETS.build(dict(type='LocalImageNet', data_root=str(tmp_path),
-                                   split='train', ann_file='meta/train_1percent.txt'))
-    assert _labels(imagenet) == [('train/n02/n02_2.JPEG', 1), ('train/n01/n01_1.JPEG', 0)]
-    in100 = DATASETS.build(dict(type='ImageNet100', data_root=str(tmp_path)))
-    assert len(in100) == 4 and in100.CLASSES == ('n01', 'n02')
-
-
 # ----------------------------------------------------- benchmarks that run offline
 @pytest.fixture(scope='module')
 def gessl_digits_checkpoint(tmp_path_factory):
@@ -517,7 +387,8 @@ def test_digits_knn_with_tools_test(gessl_digits_checkpoint, tmp_path, monkeypat
 
 
 def test_few_shot_config_on_a_synthetic_minimagenet(tmp_path):
-    """configs/benchmarks/few_shot with tools/analysis/few_shot.py's helpers, on a tiny
+    """configs/benchmarks/few_shot with tools/analysis/few_shot.py's helpers
+    (gessl_mm.evaluation.feature_analysis), on a tiny
     stand-in for data/miniimagenet/test (5 classes of 4 random 84x84 images)."""
     rng = np.random.default_rng(0)
     for c in range(5):
@@ -525,7 +396,7 @@ def test_few_shot_config_on_a_synthetic_minimagenet(tmp_path):
             path = tmp_path / 'test' / f'n{c}' / f'{i}.jpg'
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 256, (84, 84, 3), dtype=np.uint8)).save(path)
-    few_shot = _load_tool('analysis/few_shot.py')
+    from gessl_mm.evaluation import feature_analysis as few_shot
     cfg = few_shot.load_config('configs/benchmarks/few_shot/conv4_few-shot_miniimagenet.py',
                                {'feature_eval.query.data_root': str(tmp_path)})
     dataset = few_shot.labelled_dataset(cfg)

@@ -38,7 +38,7 @@ from gessl_mm.mmdet_utils import (
 # mmdet's mask heads index with uint8 masks (mmdet 3.3.0 with torch >= 2.x), harmless.
 pytestmark = pytest.mark.filterwarnings('ignore:indexing with dtype torch.uint8:UserWarning')
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
 C4_VOC0712 = osp.join(CONFIGS, 'faster-rcnn_r50-c4_gessl-pre_8xb2-ms-24k_voc0712.py')
 C4_VOC07 = osp.join(CONFIGS, 'faster-rcnn_r50-c4_gessl-pre_8xb2-ms-24k_voc07.py')
@@ -338,6 +338,7 @@ def _in_unit(metrics: dict, keys) -> None:
 
 
 # ---------------------------------------------------------------------------- tests
+@pytest.mark.integration
 @pytest.mark.parametrize('path', ALL_CONFIGS, ids=osp.basename)
 def test_configs_follow_the_protocol(path):
     cfg = Config.fromfile(path)
@@ -396,6 +397,7 @@ def _walk_norms(node, path=''):
             yield from _walk_norms(v, path)
 
 
+@pytest.mark.integration
 def test_full_size_detectors_build():
     """The R50 detectors as configured (SyncBN, 2048-channel res5) build and their
     StrictPretrained targets exist in them."""
@@ -413,6 +415,7 @@ def test_full_size_detectors_build():
             assert model.roi_head.shared_head.layer4[0].conv1.in_channels == 1024
 
 
+@pytest.mark.integration
 def test_mask_rcnn_fpn_coco(coco_root, r50_ckpt, tmp_path):
     """Mask R-CNN R50-FPN 1x (tiny): the weights arrive, one epoch under the Runner
     fine-tunes every stage, CocoMetric gives bbox and segm AP."""
@@ -468,6 +471,7 @@ def _train_step(model, num_classes: int = 3) -> torch.Tensor:
     return loss
 
 
+@pytest.mark.integration
 def test_faster_rcnn_c4_voc07_weights(r50_ckpt):
     """C4: conv1..layer3 in the backbone, layer4 in the res5 RoI head."""
     ckpt, state = r50_ckpt
@@ -477,6 +481,7 @@ def test_faster_rcnn_c4_voc07_weights(r50_ckpt):
     assert model.backbone.conv1.weight.grad.abs().sum() > 0  # frozen_stages=-1
 
 
+@pytest.mark.integration
 def test_faster_rcnn_c4_voc07_train_c4_sh(voc_root, r50_ckpt, tmp_path):
     """train_c4.sh -> train_and_test.py: trains, tests with VOCMetric (AP at IoU
     0.50:0.95), writes test_metrics.json."""
@@ -503,6 +508,7 @@ def test_faster_rcnn_c4_voc07_train_c4_sh(voc_root, r50_ckpt, tmp_path):
         [metrics[f'pascal_voc/AP{t}'] for t in range(50, 100, 5)])) < 2e-3
 
 
+@pytest.mark.integration
 def test_voc0712_trains_on_both_years(voc_root):
     """The VOC07+12 config concatenates VOC2007 and VOC2012 trainval."""
     from mmdet.registry import DATASETS
@@ -517,6 +523,7 @@ def test_voc0712_trains_on_both_years(voc_root):
     assert voc07.type == 'VOCDataset' and voc07.ann_file.startswith('VOC2007/')
 
 
+@pytest.mark.integration
 def test_mask_rcnn_c4_coco(r50_ckpt):
     """Mask R-CNN R50-C4 1x (tiny): weights arrive, forward/backward, mask predictions."""
     ckpt, state = r50_ckpt
@@ -533,6 +540,7 @@ def test_mask_rcnn_c4_coco(r50_ckpt):
     assert preds[0].pred_instances.masks.shape[-2:] == (SIZE, SIZE)
 
 
+@pytest.mark.integration
 def test_vit_mask_rcnn(vit_ckpt):
     """ViT + simple feature pyramid (tiny ViT from a GeSSL MoCo v3 checkpoint): the
     weights arrive, forward/backward, layer-wise lr decay."""
@@ -578,6 +586,7 @@ def _c4_model(r50_ckpt, **init):
     return MODELS.build(cfg.model)
 
 
+@pytest.mark.integration
 def test_wrong_prefix_fails_with_the_keys(r50_ckpt):
     model = _c4_model(r50_ckpt, prefix='backbone.')  # a GeSSL checkpoint has base.backbone.
     with pytest.raises(PretrainedMismatchError) as info:
@@ -588,6 +597,7 @@ def test_wrong_prefix_fails_with_the_keys(r50_ckpt):
     assert 'roi_head.shared_head.layer4.0.conv1.weight' in info.value.missing
 
 
+@pytest.mark.integration
 def test_missing_layer_fails_with_the_keys(r50_ckpt, tmp_path):
     _, state = r50_ckpt
     path = str(tmp_path / 'no_layer4.pth')
@@ -607,6 +617,7 @@ def test_missing_layer_fails_with_the_keys(r50_ckpt, tmp_path):
     model.init_weights()
 
 
+@pytest.mark.integration
 def test_shape_mismatch_fails_with_the_keys(tmp_path):
     wide = str(tmp_path / 'wide.pth')
     make_gessl_checkpoint(wide, dict(type='ResNet', depth=50, stem_channels=8,
@@ -621,6 +632,7 @@ def test_shape_mismatch_fails_with_the_keys(tmp_path):
     assert 'shape mismatch' in str(info.value) and 'layer1.0.conv1.weight' in str(info.value)
 
 
+@pytest.mark.integration
 def test_unexpected_keys_fail_unless_ignored(r50_ckpt):
     """The 3-stage C4 backbone alone has no place for layer4."""
     from mmdet.registry import MODELS
@@ -640,6 +652,7 @@ def test_unexpected_keys_fail_unless_ignored(r50_ckpt):
                        r50_ckpt[1]['base.backbone.layer3.0.conv2.weight'])
 
 
+@pytest.mark.integration
 def test_backbone_only_and_plain_checkpoints(r50_ckpt, tmp_path):
     """extract_backbone.py output (no prefix) and mmpretrain's backbone.* load as well."""
     _, state = r50_ckpt
@@ -661,6 +674,7 @@ def test_backbone_only_and_plain_checkpoints(r50_ckpt, tmp_path):
                            state['base.backbone.bn1.running_mean'])
 
 
+@pytest.mark.integration
 def test_entry_point_options(tmp_path, r50_ckpt):
     entry = _load_entry()
     args = entry.parse_args([FPN_1X, '--pretrained', r50_ckpt[0], '--norm', 'BN',
@@ -678,6 +692,7 @@ def test_entry_point_options(tmp_path, r50_ckpt):
         'AP50 81.2 | AP 50.0'
 
 
+@pytest.mark.multiprocess
 @pytest.mark.multiprocess
 @pytest.mark.parametrize('script', ['dist_train_c4.sh', 'dist_train_fpn.sh'])
 def test_dist_train_scripts_run_two_processes(script, voc_root, coco_root, r50_ckpt, tmp_path):
