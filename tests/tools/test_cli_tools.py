@@ -307,6 +307,37 @@ def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
     assert '0 runs to train' in rerun.stdout
 
 
+def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
+    """The pair table: accuracy gains at equal epochs and the time to the twin's final
+    accuracy as a fraction of its training time, over the seeds where both finished."""
+    study = _load_tool('analysis/study.py')
+
+    def curve(knn, lin, times):
+        return [dict(epoch=e, knn_acc=k, linear_acc=a, train_time=t)
+                for e, (k, a, t) in enumerate(zip(knn, lin, times))]
+
+    results = {
+        'simclr_plain': {0: curve([.2, .3, .4], [.3, .4, .5], [0, 100, 200]),
+                         1: curve([.2, .3, .5], [.3, .4, .6], [0, 100, 200])},
+        'simclr_gessl': {0: curve([.2, .45, .5], [.3, .4, .55], [0, 110, 220]),
+                         1: curve([.2, .4, .45], [.3, .5, .6], [0, 110, 220]),
+                         2: curve([.2, .4, .9], [.3, .5, .9], [0, 110, 220])},  # no twin
+        'byol_plain': {0: curve([.2, .3], [.3, .4], [0, 100])},  # unfinished
+        'byol_gessl': {},
+    }
+    runs = [dict(name=n) for n in results]
+    assert study.pairs_of(runs) == [('byol_plain', 'byol_gessl'),
+                                    ('simclr_plain', 'simclr_gessl')]
+    table = study.compare_pairs(runs, results, epochs=2)
+    (row, ) = [line for line in table.splitlines() if line.startswith('| simclr |')]
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    # seed 0: +10 / +5 points, plain's 0.4 / 0.5 reached at 110 s / 220 s of plain's 200 s;
+    # seed 1: -5 / 0 points, 5-NN 0.5 never reached, linear 0.6 at 220 s.
+    assert cells[1:] == ['2', '+2.50 ± 7.50', '+2.50 ± 2.50', '0.55x ± 0.00 (1/2)',
+                         '1.10x ± 0.00 (2/2)', '1.10x ± 0.00']
+    assert 'byol' not in table
+
+
 SPECS = sorted(p for p in glob(osp.join(TOOLS, 'analysis', 'studies', '*', '*.py'))
                if not p.endswith('settings.py'))
 

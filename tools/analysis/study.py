@@ -24,7 +24,11 @@ subset. The table (every run of the spec that has results; mean ± standard devi
 seeds, and the seeds' min-max) is printed and written to ``DIR/study.md``, the curves to
 ``DIR/study.json``. With ``--sigma``, each run's final checkpoint also gets its
 sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation
-split, lower is better), added to the table.
+split, lower is better), added to the table. Runs named ``<method>_gessl`` and
+``<method>_plain`` are also compared seed by seed: GeSSL's accuracy gain at equal epochs,
+and the training time at which it first reaches the plain twin's final accuracy, as a
+fraction of the twin's training time. ``--dry-run`` trains nothing and tabulates what is
+there.
 """
 import argparse
 import importlib.util
@@ -229,6 +233,53 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
     return '\n'.join(lines)
 
 
+def pairs_of(runs: List[dict]) -> List[Tuple[str, str]]:
+    """``(plain, gessl)`` run names: ``<method>_plain`` with ``<method>_gessl``."""
+    names = {r['name'] for r in runs}
+    return [(n, n[:-len('_plain')] + '_gessl') for n in sorted(names)
+            if n.endswith('_plain') and n[:-len('_plain')] + '_gessl' in names]
+
+
+def time_to_reach(records: List[dict], key: str, target: float) -> Optional[float]:
+    """The training time of the first evaluation at or above ``target`` (None: never)."""
+    return next((r['train_time'] for r in records if r[key] >= target), None)
+
+
+def compare_pairs(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
+                  epochs: int) -> str:
+    """GeSSL against its plain twin, seed by seed (seeds where both finished): the accuracy
+    gain at equal epochs, and the time GeSSL first reaches the twin's final accuracy as a
+    fraction of the twin's training time ("-": it never does)."""
+    rows = [('GeSSL vs plain', 'seeds', '5-NN gain', 'linear gain', 'time to plain 5-NN',
+             'time to plain linear', 'train time')]
+    for plain, gessl in pairs_of(runs):
+        seeds = [s for s in results[plain] if len(results[plain][s]) > epochs
+                 and results[plain][s][-1]['epoch'] == epochs and results[gessl].get(s)
+                 and results[gessl][s][-1]['epoch'] == epochs]
+        if not seeds:
+            continue
+        cells = []
+        for key in ('knn_acc', 'linear_acc'):
+            gains = [results[gessl][s][-1][key] - results[plain][s][-1][key] for s in seeds]
+            cells.append(f'{100 * mean(gains):+.2f} ± {100 * pstdev(gains):.2f}')
+        for key in ('knn_acc', 'linear_acc'):
+            ratios = [time_to_reach(results[gessl][s], key, results[plain][s][-1][key])
+                      for s in seeds]
+            reached = [t / results[plain][s][-1]['train_time']
+                       for t, s in zip(ratios, seeds) if t is not None]
+            cells.append(f'{mean(reached):.2f}x ± {pstdev(reached):.2f} '
+                         f'({len(reached)}/{len(seeds)})' if reached else '-')
+        pace = [results[gessl][s][-1]['train_time'] / results[plain][s][-1]['train_time']
+                for s in seeds]
+        cells.append(f'{mean(pace):.2f}x ± {pstdev(pace):.2f}')
+        rows.append((gessl[:-len('_gessl')], str(len(seeds)), *cells))
+    if len(rows) == 1:
+        return ''
+    lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
+    lines.insert(1, '|' + '---|' * len(rows[0]))
+    return '\n'.join(lines)
+
+
 def main() -> None:
     args = parse_args()
     runs, splits = load_spec(args.spec, args.only)
@@ -280,6 +331,10 @@ def main() -> None:
                                           for s in args.seeds) if v is not None]
                   for r in runs}
     table = summarise(runs, results, args.epochs, args.split, sigmas)
+    pairs = compare_pairs(runs, results, args.epochs)
+    if pairs:
+        table += ('\n\nGains in points, times as a fraction of the plain twin\'s training '
+                  'time (mean ± sd over seeds; reached in n of the seeds):\n\n' + pairs)
     print(table)
     with open(osp.join(root, 'study.md'), 'w') as f:
         options = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
