@@ -81,7 +81,7 @@ def base_catalogue(backbone, vit_arch, img_size, feat, dim, hid, moco='MoCo'):
 
 
 # 32x32 images with a narrow ResNet-18 (or a two-layer ViT); DINO and VICReg have their own
-# tests (tests/models/algorithms/test_dino_vicreg_conv4_training.py).
+# tests (tests/models/algorithms/test_dino.py, test_vicreg.py; DINO_CFG, VICREG_CFG below).
 BASES = {name: cfg for name, cfg in base_catalogue(TINY_RESNET, TINY_VIT_ARCH, 32, FEAT, DIM,
                                                    hid=32).items()
          if name not in ('DINO', 'VICReg')}
@@ -92,12 +92,27 @@ TINY_CONV4 = dict(type='Conv4', hid_channels=8, out_channels=TINY_FEAT)
 TINY_VIT = dict(embed_dims=16, num_layers=1, num_heads=2, feedforward_channels=32)
 TINY_BASES = base_catalogue(TINY_CONV4, TINY_VIT, SIZE, TINY_FEAT, TINY_DIM, hid=16,
                             moco='MoCoV2')
+PROTOTYPES = 32
+# DINONeck's default init (std 0.02) is made for 2048-wide layers; on 32-wide layers the
+# projection before the L2 norm is ~1e-3 and the first SGD step collapses it.
+DINO_NECK = dict(type='DINONeck', in_channels=FEAT, out_channels=PROTOTYPES, hid_channels=32,
+                 bottleneck_channels=16, init_cfg=dict(type='Kaiming', layer='Linear'))
+DINO_CFG = dict(type='DINO', base_momentum=0.01, backbone=TINY_RESNET, neck=DINO_NECK,
+                head=dict(type='DINOHead',
+                          loss=dict(type='DINOLoss', out_channels=PROTOTYPES)))
+VICREG_CFG = dict(type='VICReg', backbone=TINY_RESNET,
+                  neck=dict(type='NonLinearNeck', in_channels=FEAT, hid_channels=32,
+                            out_channels=32, num_layers=3, with_last_bn=False,
+                            with_avg_pool=True, norm_cfg=dict(type='BN1d')),
+                  head=dict(type='VICRegHead', loss=dict(type='VICRegLoss')))
+
 PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 
 def build_gessl(base='SimCLR', task_size=4, task_head=None, **kwargs):
+    """GeSSL around ``base``: a name of :data:`BASES` or a base config."""
     MessageHub.get_current_instance().update_info('max_iters', 100)
-    cfg = dict(type='GeSSL', base=copy.deepcopy(BASES[base]),
+    cfg = dict(type='GeSSL', base=copy.deepcopy(BASES[base] if isinstance(base, str) else base),
                data_preprocessor=dict(task_size=task_size, **PREPROCESSOR), **kwargs)
     if task_head is not None:
         cfg['task_head'] = task_head
@@ -145,3 +160,16 @@ def captured_warnings() -> Iterator[List[logging.LogRecord]]:
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+def count_center_updates(loss) -> list:
+    """Record the center updates of a ``DINOLoss`` (wraps its bound method)."""
+    calls = []
+    update = loss.update_center
+
+    def counting(teacher):
+        calls.append(teacher.shape)
+        update(teacher)
+
+    loss.update_center = counting
+    return calls
