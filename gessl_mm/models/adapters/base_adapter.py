@@ -1,7 +1,7 @@
 """What GeSSL must know about a base self-supervised algorithm, in one place per base type."""
 import inspect
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Union
+from typing import Dict, Iterator, List, Tuple, Union
 
 import torch.distributed as torch_dist
 from mmengine.model import BaseAveragedModel
@@ -139,18 +139,30 @@ class SSLAdapter:
     def _set_muted(self, muted: bool) -> None:
         for bn in self.batch_norms:
             bn.track_running_stats = not muted
-        for module in self.averaged:
-            _mute_method(module, 'update_parameters', muted)
         torch_dist.is_initialized = _not_initialized if muted else _IS_INITIALIZED
+        if muted != self._muted:
+            for module, name in self.muted_methods():
+                _mute_method(module, name, muted)
         self._muted = muted
+
+    def muted_methods(self) -> List[Tuple[nn.Module, str]]:
+        """The ``(module, method name)`` calls that do nothing in muted passes: momentum
+        encoders' ``update_parameters`` (subclasses add theirs)."""
+        return [(m, 'update_parameters') for m in self.averaged]
 
 
 def _mute_method(module: nn.Module, name: str, muted: bool) -> None:
-    """Make ``module.<name>(...)`` do nothing (an instance attribute over the class's)."""
+    """Make ``module.<name>(...)`` do nothing (an instance attribute over the class's), or
+    restore what it was."""
+    saved = f'_gessl_unmuted_{name}'
     if muted:
+        module.__dict__[saved] = module.__dict__.get(name)
         setattr(module, name, _noop)
     else:
+        previous = module.__dict__.pop(saved, None)
         module.__dict__.pop(name, None)
+        if previous is not None:
+            setattr(module, name, previous)
 
 
 def _shares_parameters(module: nn.Module) -> bool:

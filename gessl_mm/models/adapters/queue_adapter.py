@@ -1,6 +1,6 @@
 """MoCo and DenseCL: a momentum encoder and a queue of keys written by every loss pass."""
 
-from .base_adapter import SSL_ADAPTERS, SSLAdapter, _mute_method
+from .base_adapter import SSL_ADAPTERS, SSLAdapter
 
 
 @SSL_ADAPTERS.register_module('MoCo')
@@ -17,7 +17,6 @@ class QueueAdapter(SSLAdapter):
     def live_pass_may_record(self) -> bool:
         return False
 
-    def _set_muted(self, muted: bool) -> None:
-        super()._set_muted(muted)
-        _mute_method(self.base, '_dequeue_and_enqueue', muted)
+    def muted_methods(self):
+        return super().muted_methods() + [(self.base, '_dequeue_and_enqueue')]
 

@@ -22,9 +22,8 @@ class DINO(BaseSelfSupervisor):
     (:class:`DINOHead`) gives the loss between the teacher's centred, sharpened outputs and
     the student's.
 
-    The teacher moves at the start of :meth:`loss`, and the loss's center moves with it:
-    a pass that does not update the teacher (GeSSL's muted passes, see
-    :class:`gessl_mm.models.adapters.SSLAdapter`) leaves the center unchanged too.
+    Every :meth:`loss` moves the teacher and the loss's center, as a training step of DINO
+    does (GeSSL's muted passes leave both alone: :class:`gessl_mm.models.adapters.DINOAdapter`).
 
     Args:
         backbone: config of the backbone.
@@ -72,12 +71,10 @@ class DINO(BaseSelfSupervisor):
                              'views (the global views first)')
         student = self._student(inputs)
         with torch.no_grad():
-            steps = int(self.target_net.steps)
             self.target_net.update_parameters(nn.Sequential(self.backbone, self.neck))
-            teacher_updated = int(self.target_net.steps) != steps
             global_views = torch.cat(list(inputs[:self.num_global_views]))
             teacher = self.target_net(global_views)[0].unflatten(0, (self.num_global_views, -1))
-        loss = self.head.loss(student, teacher, update_center=teacher_updated)
+        loss = self.head.loss(student, teacher)
         return dict(loss=loss)
 
     def _student(self, inputs: List[Tensor]) -> Tensor:

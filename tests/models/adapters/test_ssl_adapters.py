@@ -4,7 +4,7 @@ import copy
 
 import pytest
 import torch
-from helpers import BASES, build_gessl, build_wrapper, make_batch
+from helpers import BASES, DINO_CFG, build_gessl, build_wrapper, make_batch
 from mmengine.runner import set_random_seed
 from mmpretrain.models import SimCLR
 from mmpretrain.registry import MODELS
@@ -12,6 +12,7 @@ from mmpretrain.registry import MODELS
 from gessl_mm.models import SSLTask
 from gessl_mm.models.adapters import (
     SSL_ADAPTERS,
+    DINOAdapter,
     MAEAdapter,
     QueueAdapter,
     SSLAdapter,
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.unit
     ('MoCo', QueueAdapter, ['encoder_k'], False),
     ('SwAV', SwAVAdapter, [], False),
     ('MAE', MAEAdapter, [], True),
+    (DINO_CFG, DINOAdapter, ['target_net'], True),
 ])
 def test_each_base_gets_its_adapter(base, adapter, frozen, may_record):
     model = build_gessl(base)
@@ -37,6 +39,23 @@ def test_each_base_gets_its_adapter(base, adapter, frozen, may_record):
     assert model.adapter.live_pass_may_record is may_record
     # MAE embeds with mask=None, so its loss's backbone call cannot serve the task head
     assert model.adapter.loss_shares_backbone_call is (base != 'MAE')
+
+
+def test_muting_keeps_what_was_there():
+    """A method muted and unmuted (nested, with live passes between) is what it was, a
+    wrapper someone installed on the instance included."""
+    model = build_gessl(DINO_CFG)
+    loss = model.base.head.loss_module
+    calls = []
+    loss.update_center = lambda teacher: calls.append(teacher)
+    wrapper = loss.update_center
+    with model.adapter.muted():
+        with model.adapter.muted():
+            loss.update_center(None)
+            with model.adapter.live():
+                loss.update_center(1)
+            loss.update_center(None)
+    assert calls == [1] and loss.update_center is wrapper
 
 
 def test_views_take_the_form_of_the_base_loss():
