@@ -7,5 +7,5 @@
 # per batch of 32), clip_grad 10, the heads-only inner loop (`inner_params`, set per method),
 # 2 views. The CIFAR-10 study (tools/analysis/studies/cifar10/) screens them on the
 # `val` split; the values it chooses go here. The paper's own defaults are
-# ./gessl.py (the paper-scale configs).
+# ./gessl_paper.py; the paper-scale configs use ./gessl.py, the same choice at n = 8.
 _base_ = './gessl_digits.py'

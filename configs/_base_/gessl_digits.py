@@ -1,7 +1,7 @@
 # GeSSL on the digits: the values the digits study chose on its validation split
 # (tools/analysis/studies/digits/, docs/benchmarks.md "What makes GeSSL work on the
 # digits"), shared by configs/{simclr,byol}/*-gessl_resnet18-narrow_1xb32-10e_digits.py.
-# The paper's own defaults (_base_/gessl.py: pure KL, finite differences, the whole network
+# The paper's own defaults (_base_/gessl_paper.py: pure KL, finite differences, the whole network
 # in the inner loop, alpha 0.01, no clipping) learned worse than the plain methods there.
 gessl_model = dict(
     task_head=dict(type='PrototypeTaskHead', temperature=0.1),

@@ -1,6 +1,7 @@
 # MoCo v3 + GeSSL, ViT-S/16 on ImageNet (paper App. F.1, Table 12):
 # the network, data and schedule of the plain twin (first base, mmpretrain's config); GeSSL
-# wraps the model and the optimizer with the paper's defaults (../_base_/gessl.py) and reads
+# wraps the model and the optimizer with its defaults (../_base_/gessl.py; the paper's:
+# gessl_paper.py) and reads
 # 5 views per image, built from the twin's view pipeline.
 _base_ = ['./mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)

@@ -1,6 +1,6 @@
 # SimCLR + GeSSL, Conv4 (C4) on Omniglot (paper Table 5): the network, data and schedule
 # of the plain twin (first base); GeSSL wraps the model and the optimizer with the
-# paper's defaults (../_base_/gessl.py) and reads 5 views per image.
+# defaults (../_base_/gessl.py; the paper's: gessl_paper.py) and reads 5 views per image.
 _base_ = ['./simclr_conv4_1xb128-coslr-200e_omniglot.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
 

@@ -1,6 +1,6 @@
 # SimCLR + GeSSL, ResNet-18 on CIFAR-100 (paper Table 1): the network, data and schedule
 # of the plain twin (first base); GeSSL wraps the model and the optimizer with the
-# paper's defaults (../_base_/gessl.py) and reads 5 views per image.
+# defaults (../_base_/gessl.py; the paper's: gessl_paper.py) and reads 5 views per image.
 _base_ = ['./simclr_resnet18_1xb128-coslr-200e_cifar100.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
 

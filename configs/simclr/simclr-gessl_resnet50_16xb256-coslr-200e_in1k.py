@@ -1,6 +1,7 @@
 # SimCLR + GeSSL, ResNet-50 on ImageNet (paper Tables 2, 3 and 8):
 # the network, data and schedule of the plain twin (first base, mmpretrain's config); GeSSL
-# wraps the model and the optimizer with the paper's defaults (../_base_/gessl.py) and reads
+# wraps the model and the optimizer with its defaults (../_base_/gessl.py; the paper's:
+# gessl_paper.py) and reads
 # 5 views per image, built from the twin's view pipeline.
 _base_ = ['./simclr_resnet50_16xb256-coslr-200e_in1k.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)

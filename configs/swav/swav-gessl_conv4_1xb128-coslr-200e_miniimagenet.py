@@ -1,6 +1,6 @@
 # SwAV + GeSSL, Conv4 (C4) on miniImageNet (paper Table 5): the network, data and schedule
 # of the plain twin (first base); GeSSL wraps the model and the optimizer with the
-# paper's defaults (../_base_/gessl.py) and reads 5 views per image.
+# defaults (../_base_/gessl.py; the paper's: gessl_paper.py) and reads 5 views per image.
 _base_ = ['./swav_conv4_1xb128-coslr-200e_miniimagenet.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
 

@@ -1,6 +1,6 @@
 # VICReg + GeSSL, ResNet-50 on ImageNet-100 (paper Tables 2, 7): the network, data and schedule
 # of the plain twin (first base); GeSSL wraps the model and the optimizer with the
-# paper's defaults (../_base_/gessl.py) and reads 5 views per image.
+# defaults (../_base_/gessl.py; the paper's: gessl_paper.py) and reads 5 views per image.
 _base_ = ['./vicreg_resnet50_8xb32-coslr-200e_in100.py', '../_base_/gessl.py']
 custom_imports = dict(imports=['gessl_mm'], allow_failed_imports=False)
 

@@ -195,14 +195,19 @@ def test_gessl_config_name_twin_and_defaults(path):
     assert views >= 2 and (views == 2 or support < views)
     if name['dataset'] in CPU_PROTOCOLS:
         return  # 2 views, 2 tasks an update (documented in the configs; test_cifar_protocol.py)
-    # The paper's defaults (configs/_base_/gessl.py, docs/configs.md).
+    # GeSSL's defaults (configs/_base_/gessl.py, docs/configs.md): the studies' choice.
     ow = cfg.optim_wrapper
     assert (ow.inner_steps, ow.target_steps, ow.tasks_per_update) == (1, 10, 8)
-    assert ow.hypergrad.type == 'finite_diff' and ow.inner_params == 'all'
+    assert ow.hypergrad.type == 'reverse' and (ow.inner_lr, ow.clip_grad) == (0.3, dict(
+        max_norm=10))
+    # heads-only, except MAE, whose task head reads the backbone
+    assert ow.inner_params == ('all' if twin.model.type == 'MAE' else ['neck', 'head'])
     assert ow.optimizer.type == 'SGD'
-    assert (ow.optimizer.momentum, ow.optimizer.weight_decay) == (0.9, 1e-4)
+    assert (ow.optimizer.lr, ow.optimizer.momentum, ow.optimizer.weight_decay) == \
+        (0.05, 0.9, 1e-4)
     assert task_size == 16 and support == 2 and views == 5
-    assert cfg.model.outer_loss == 'kl' and cfg.model.task_head.type == 'LinearTaskHead'
+    assert cfg.model.outer_loss == 'kl' and cfg.model.task_head.type == 'PrototypeTaskHead'
+    assert cfg.model.ssl_loss_weight == 1.0
     assert multiview_views(twin.train_dataloader.dataset.pipeline) == \
         (1 if twin.model.type == 'MAE' else 2)
 
@@ -407,3 +412,29 @@ def test_few_shot_config_on_a_synthetic_minimagenet(tmp_path):
     assert features.shape == (20, 64) and labels.tolist() == sorted(labels.tolist())
     result = few_shot_evaluate(features, labels, way=5, shot=1, query=2, episodes=3)
     assert 0 <= result['prototype']['accuracy'] <= 1
+
+
+@pytest.mark.parametrize('config', [
+    'configs/simclr/simclr-gessl_resnet18_1xb128-coslr-200e_cifar10.py',
+    'configs/mae/mae-gessl_vit-base-p16_8xb512-amp-coslr-300e_in1k.py',
+])
+def test_the_paper_defaults_are_one_base_switch(config, tmp_path):
+    """'../_base_/gessl.py' -> '../_base_/gessl_paper.py' in a config gives the paper's
+    exact setting (configs/_base_/gessl_paper.py); the model and its wrapper build."""
+    text = open(osp.join(ROOT, config)).read()
+    assert "'../_base_/gessl.py'" in text
+    folder = osp.dirname(osp.join(ROOT, config))
+    switched = tmp_path / osp.basename(config)
+    switched.write_text(text.replace("'../_base_/gessl.py'", "'../_base_/gessl_paper.py'")
+                        .replace("'./", f"'{folder}/").replace("'../", f"'{folder}/../"))
+    cfg = Config.fromfile(str(switched))
+    ow = cfg.optim_wrapper
+    assert ow.hypergrad == dict(type='finite_diff', eps=0.01) and ow.clip_grad is None
+    assert (ow.inner_lr, ow.optimizer.lr, ow.tasks_per_update) == (0.01, 0.05, 8)
+    assert ow.inner_params == 'all'
+    assert cfg.model.task_head.type == 'LinearTaskHead' and cfg.model.ssl_loss_weight == 0
+    assert cfg.model.outer_loss == 'kl' and cfg.data_preprocessor.task_size == 16
+    if 'resnet18' in config:  # (ViT-B is too large to build in a test)
+        model = MODELS.build(cfg.model)
+        assert type(build_optim_wrapper(model, cfg.optim_wrapper)).__name__ == \
+            'BiLevelOptimWrapper'
