@@ -173,3 +173,32 @@ def count_center_updates(loss) -> list:
 
     loss.update_center = counting
     return calls
+
+
+def load_tool(relpath: str):
+    """A script under tools/ as a module (in-process runs are faster than a subprocess)."""
+    import importlib.util
+    import os.path as osp
+    path = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools', relpath)
+    spec = importlib.util.spec_from_file_location(
+        'gessl_tool_' + relpath.replace('/', '_')[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_plain(cfg: dict):
+    """The plain algorithm of ``cfg`` with the tests' normalisation, initialised."""
+    MessageHub.get_current_instance().update_info('max_iters', 100)  # CosineEMA reads it
+    model = MODELS.build(copy.deepcopy(dict(cfg, data_preprocessor=dict(
+        type='SelfSupDataPreprocessor', **PREPROCESSOR))))
+    model.init_weights()
+    return model
+
+
+def trainable_state(module) -> dict:
+    return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
+
+
+def changed_names(before: dict, after: dict) -> list:
+    return [n for n in before if not torch.equal(before[n], after[n])]

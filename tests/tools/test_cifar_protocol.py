@@ -9,11 +9,11 @@ import sys
 from glob import glob
 
 import pytest
+from helpers import load_tool
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('in_repo_root')]
 
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -22,13 +22,6 @@ CPU_CONFIGS = sorted(osp.relpath(p, ROOT) for p in glob(
     osp.join(ROOT, 'configs', '*', '*_resnet18-narrow_1xb32-10e_cifar10-10k.py')))
 CPU_GESSL = [c for c in CPU_CONFIGS if '-gessl_' in c]
 STUDY = osp.join(ROOT, 'tools', 'analysis', 'studies', 'cifar10')
-
-
-@pytest.fixture(autouse=True)
-def _mmpretrain_scope(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        yield
 
 
 # ------------------------------------------------------------------ configs
@@ -79,7 +72,7 @@ def test_cpu_gessl_config_starts_from_the_digits_choice(path):
 # ------------------------------------------------------------------ study specs
 def _load_spec(name):
     """The spec's runs as study.py reads them (its settings module imported relatively)."""
-    return _load_tool('analysis/study.py').load_spec(osp.join(STUDY, name))[0]
+    return load_tool('analysis/study.py').load_spec(osp.join(STUDY, name))[0]
 
 
 @pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'final.py'])
@@ -146,7 +139,7 @@ def test_study_val_split_on_cifar10(cifar10_trees, tmp_path):
 def test_study_splits_of_a_spec_and_unknown_names(tmp_path):
     """A spec's own `splits`; a split name the dataset lacks, or a --split the spec lacks,
     stops the study before anything trains."""
-    study = _load_tool('analysis/study.py')
+    study = load_tool('analysis/study.py')
     config = 'configs/simclr/simclr_resnet18-narrow_1xb32-10e_cifar10-10k.py'
     cfg = Config.fromfile(osp.join(ROOT, config))
     options = study.split_options(cfg, dict(pretrain='trainval', bank='val', query='test'),
@@ -176,15 +169,6 @@ def test_study_splits_of_a_spec_and_unknown_names(tmp_path):
     with pytest.raises(ValueError, match='must name the split of each of'):
         study.load_spec(str(spec))
 
-
-def _load_tool(relpath: str):
-    import importlib.util
-
-    name = 'gessl_tool_cifar_' + relpath.replace('/', '_')[:-3]
-    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_demo_on_cifar10(cifar10_trees, tmp_path):

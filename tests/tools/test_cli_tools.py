@@ -5,7 +5,6 @@ test_launch_scripts.py (their commands) and test_dist_launchers.py (their runs).
 One tiny GeSSL training run (2 iterations, narrow network, small evaluation sets) is shared
 by the tests that need a checkpoint.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,6 +15,7 @@ from glob import glob
 
 import pytest
 import torch
+from helpers import load_tool
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader, load_checkpoint
 from mmpretrain.registry import MODELS
@@ -44,14 +44,6 @@ TRAIN_OPTIONS = NARROW + [
 ]
 EVAL_OPTIONS = NARROW + ['feature_eval.bank.indices=60', 'feature_eval.query.indices=30']
 
-
-def _load_tool(relpath: str):
-    """A script under tools/ as a module (for in-process runs, faster than a subprocess)."""
-    name = 'gessl_tool_' + relpath.replace('/', '_')[:-3]
-    spec = importlib.util.spec_from_file_location(name, osp.join(TOOLS, relpath))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -92,7 +84,7 @@ def test_resume_continues_from_latest_checkpoint(trained, tmp_path, monkeypatch)
     shutil.copytree(trained, work_dir)
     first = osp.join(work_dir, 'epoch_1.pth')
     first_mtime = os.stat(first).st_mtime_ns
-    train = _load_tool('train.py')
+    train = load_tool('train.py')
     monkeypatch.setattr(sys, 'argv', [
         'train.py', GESSL_CFG, '--work-dir', work_dir, '--resume', '--cfg-options',
         'train_cfg.max_epochs=2', *TRAIN_OPTIONS])
@@ -125,7 +117,7 @@ def test_test_evaluates_feature_eval_of_checkpoint(trained, tmp_path):
 
 def test_extract_backbone_of_trained_checkpoint(trained, tmp_path, capsys):
     src, dst = osp.join(trained, 'epoch_1.pth'), str(tmp_path / 'backbone.pth')
-    _load_tool('model_converters/extract_backbone.py').main([src, dst])
+    load_tool('model_converters/extract_backbone.py').main([src, dst])
     assert 'wrote 120 backbone tensors' in capsys.readouterr().out
 
     out = torch.load(dst, map_location='cpu', weights_only=True)
@@ -136,7 +128,7 @@ def test_extract_backbone_of_trained_checkpoint(trained, tmp_path, capsys):
     assert out['meta']['backbone_cfg'] == NARROW_BACKBONE
     assert (out['meta']['epoch'], out['meta']['source_prefix']) == (1, 'base.backbone.')
     # test.py reads the backbone-only file too (bare keys).
-    results = _load_tool('test.py').main([
+    results = load_tool('test.py').main([
         GESSL_CFG, dst, '--work-dir', str(tmp_path / 'test'), '--no-linear-probe',
         '--cfg-options', *EVAL_OPTIONS])
     with open(osp.join(trained, 'feature_eval.json')) as f:
@@ -166,7 +158,7 @@ def test_extract_backbone_gessl_digits_into_image_classifier(tmp_path):
     state = _perturbed(gessl)
     src, dst = str(tmp_path / 'gessl.pth'), str(tmp_path / 'backbone.pth')
     torch.save(dict(state_dict=state, meta=dict(epoch=10, cfg=cfg.pretty_text)), src)
-    _load_tool('model_converters/extract_backbone.py').main([src, dst])
+    load_tool('model_converters/extract_backbone.py').main([src, dst])
 
     classifier = _classifier(dst)
     own = classifier.backbone.state_dict()
@@ -182,7 +174,7 @@ def test_extract_backbone_online_copy_into_mmdet_and_mmpretrain(tmp_path):
     from mmdet.models.backbones import ResNet as DetResNet
     from mmpretrain.models import MAEViT, ResNet, VisionTransformer
 
-    convert = _load_tool('model_converters/extract_backbone.py').extract_backbone
+    convert = load_tool('model_converters/extract_backbone.py').extract_backbone
     vit_arch = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
     cases = [  # (pretraining backbone, downstream backbones)
         (ResNet(depth=18, base_channels=8, stem_channels=8),
@@ -211,7 +203,7 @@ def test_extract_backbone_online_copy_into_mmdet_and_mmpretrain(tmp_path):
 
 
 def test_extract_backbone_bad_inputs_name_the_file(tmp_path):
-    main = _load_tool('model_converters/extract_backbone.py').main
+    main = load_tool('model_converters/extract_backbone.py').main
     dst = str(tmp_path / 'out.pth')
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(SystemExit, match='missing.pth'):
@@ -254,7 +246,7 @@ test_cfg = dict()
     ckpt = str(tmp_path / 'cls.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
     out = str(tmp_path / 'metrics.json')
-    metrics = _load_tool('test.py').main([str(config), ckpt, '--work-dir',
+    metrics = load_tool('test.py').main([str(config), ckpt, '--work-dir',
                                           str(tmp_path / 'work'), '--out', out,
                                           '--no-pin-memory'])
     assert 0 <= metrics['accuracy/top1'] <= 100
@@ -263,7 +255,7 @@ test_cfg = dict()
 
 
 def test_test_names_missing_keys(tmp_path):
-    main = _load_tool('test.py').main
+    main = load_tool('test.py').main
     config = tmp_path / 'nothing.py'
     config.write_text("model = dict(type='SimCLR')\ntest_dataloader = dict(batch_size=1)\n")
     with pytest.raises(SystemExit) as error:
@@ -310,7 +302,7 @@ def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
 def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
     """The pair table: accuracy gains at equal epochs and the time to the twin's final
     accuracy as a fraction of its training time, over the seeds where both finished."""
-    study = _load_tool('analysis/study.py')
+    study = load_tool('analysis/study.py')
 
     def curve(knn, lin, times):
         return [dict(epoch=e, knn_acc=k, linear_acc=a, train_time=t)
@@ -347,7 +339,7 @@ def test_study_specs_load_and_name_existing_configs(spec):
     """The specs of tools/analysis/studies/ load as study.py loads them (their settings
     module imported relatively, sys.path untouched) and name configs that exist."""
     path = list(sys.path)
-    runs, splits = _load_tool('analysis/study.py').load_spec(spec)
+    runs, splits = load_tool('analysis/study.py').load_spec(spec)
     assert sys.path == path and runs and {'val', 'test'} <= set(splits)
     for run in runs:
         assert osp.isfile(osp.join(ROOT, run['config'])), (run['name'], run['config'])

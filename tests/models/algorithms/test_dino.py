@@ -1,42 +1,25 @@
 """DINO (this package's): a plain mmpretrain training step with multi-crop, the teacher's
 EMA, and one function of the weights across GeSSL's evaluations."""
-import copy
 import math
 
 import pytest
 import torch
 from helpers import (
     DINO_CFG,
-    PREPROCESSOR,
     PROTOTYPES,
     build_gessl,
+    build_plain,
     build_wrapper,
+    changed_names,
     count_center_updates,
     make_batch,
+    trainable_state,
 )
-from mmengine.logging import MessageHub
 from mmengine.model import BaseAveragedModel
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import set_random_seed
-from mmpretrain.registry import MODELS
 
 from gessl_mm.models import SSLTask
-
-
-def _build_plain(cfg):
-    MessageHub.get_current_instance().update_info('max_iters', 100)  # CosineEMA reads it
-    model = MODELS.build(copy.deepcopy(dict(cfg, data_preprocessor=dict(
-        type='SelfSupDataPreprocessor', **PREPROCESSOR))))
-    model.init_weights()
-    return model
-
-
-def _params(module):
-    return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
-
-
-def _changed(before, after):
-    return [n for n in before if not torch.equal(before[n], after[n])]
 
 
 def _teacher(model):
@@ -48,7 +31,7 @@ def _teacher(model):
 
 @pytest.mark.integration
 def test_dino_plain_train_step_multi_crop():
-    model = _build_plain(DINO_CFG)
+    model = build_plain(DINO_CFG)
     wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.01)))
     assert type(wrapper) is OptimWrapper
     assert isinstance(model.target_net, BaseAveragedModel)
@@ -59,7 +42,7 @@ def test_dino_plain_train_step_multi_crop():
         lambda m, args, out: backbone_shapes.append(tuple(args[0].shape)))
     model.target_net.register_forward_hook(
         lambda m, args, out: teacher_shapes.append(tuple(args[0].shape)))
-    before = _params(model)
+    before = trainable_state(model)
     center_updates = count_center_updates(model.head.loss_module)
 
     log = model.train_step(batch, wrapper)
@@ -71,7 +54,7 @@ def test_dino_plain_train_step_multi_crop():
     assert int(model.target_net.steps) == 1
     assert center_updates == [torch.Size([2, 4, PROTOTYPES])]
     assert model.head.loss_module.center.abs().sum() > 0
-    changed = _changed(before, _params(model))
+    changed = changed_names(before, trainable_state(model))
     assert len(changed) == len(before), set(before) - set(changed)
     # the teacher starts as a copy of the student before the step
     teacher = _teacher(model)
@@ -82,11 +65,11 @@ def test_dino_plain_train_step_multi_crop():
 
 @pytest.mark.integration
 def test_dino_teacher_follows_the_student_by_ema():
-    model = _build_plain(DINO_CFG)
+    model = build_plain(DINO_CFG)
     wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.01)))
     model.train_step(make_batch(batch_size=4), wrapper)
     teacher_before = _teacher(model)
-    student = _params(model)
+    student = trainable_state(model)
     model.train_step(make_batch(batch_size=4, seed=1), wrapper)
     # CosineEMA at step 1 of 100, start momentum 0.01
     momentum = 0.01 * (math.cos(math.pi * 1 / 100) + 1) / 2
