@@ -14,6 +14,8 @@ from mmpretrain.registry import OPTIM_WRAPPERS
 from torch import nn
 from torch.optim import Optimizer
 
+from gessl_mm.utils.rate_limit import DoublingRateLimit
+
 from ..errors import NonFiniteError
 from ..hypergradients import Params, build_hypergradient
 
@@ -90,7 +92,7 @@ class BiLevelOptimWrapper(OptimWrapper):
         self.amp_dtype = _amp_dtype(amp)
         self.tasks_accumulated = 0
         self.pending_error: Optional[Exception] = None
-        self.large_steps = 0  # unclipped updates warned about by _warn_if_large
+        self.large_steps = DoublingRateLimit()  # unclipped large updates (_warn_if_large)
 
     def adapted_names(self, names: Sequence[str]) -> List[str]:
         """The names among ``names`` that ``inner_params`` selects for inner steps."""
@@ -188,13 +190,12 @@ class BiLevelOptimWrapper(OptimWrapper):
         lr = max(group['lr'] for group in self.optimizer.param_groups)
         if lr * norm <= LARGE_STEP_RATIO * weight_norm:
             return
-        self.large_steps += 1
-        if self.large_steps & (self.large_steps - 1):
+        if not self.large_steps.record():
             return
         print_log(
             f'GeSSL: an unclipped outer step of lr * ||hypergradient|| = {lr:.3g} * '
             f'{norm:.4g} = {lr * norm:.4g} against weights of norm {weight_norm:.4g} (large '
-            f'update {self.large_steps} so far): steps this large wreck the network. Set '
+            f'update {self.large_steps.count} so far): steps this large wreck the network. Set '
             'optim_wrapper.clip_grad=dict(max_norm=10) (configs/_base_/gessl.py), or lower '
             f'optim_wrapper.inner_lr (now {self.inner_lr}) or the outer lr.',
             logger='current', level=logging.WARNING)

@@ -1,7 +1,7 @@
 """What GeSSL must know about a base self-supervised algorithm, in one place per base type."""
 import inspect
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import ContextManager, Dict, Iterator, List, Tuple, Union
 
 import torch.distributed as torch_dist
 from mmengine.model import BaseAveragedModel
@@ -111,21 +111,18 @@ class SSLAdapter:
                                tie_weights=self.tie_weights)
 
     # ---------------------------------------------------------------- side effects
-    @contextmanager
-    def muted(self) -> Iterator[None]:
+    def muted(self) -> ContextManager[None]:
         """Mute side effects inside the block (re-entrant with :meth:`live`)."""
-        previous = self._muted
-        self._set_muted(True)
-        try:
-            yield
-        finally:
-            self._set_muted(previous)
+        return self._muting(True)
+
+    def live(self) -> ContextManager[None]:
+        """Let one pass inside a muted block act as a plain training step."""
+        return self._muting(False)
 
     @contextmanager
-    def live(self) -> Iterator[None]:
-        """Let one pass inside a muted block act as a plain training step."""
+    def _muting(self, muted: bool) -> Iterator[None]:
         previous = self._muted
-        self._set_muted(False)
+        self._set_muted(muted)
         try:
             yield
         finally:

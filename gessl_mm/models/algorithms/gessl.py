@@ -22,6 +22,7 @@ from gessl_mm.engine.hypergradients import (
 )
 from gessl_mm.engine.optimizers import BiLevelOptimWrapper
 from gessl_mm.utils.pooling import pool_features
+from gessl_mm.utils.rate_limit import DoublingRateLimit
 
 from ..adapters import build_adapter
 from ..data_preprocessors import SSLTask
@@ -160,7 +161,7 @@ class GeSSL(BaseModel):
                                 f'arguments, got {compile!r}')
             self.base.backbone.compile(**(compile if isinstance(compile, dict) else {}))
         self.adapter = build_adapter(self.base)
-        self.inner_loss_rises = 0  # iterations warned about by _warn_if_inner_loss_rises
+        self.inner_loss_rises = DoublingRateLimit()  # iterations where most tasks' loss rose
 
     # ------------------------------------------------------------ plain behaviour
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
@@ -425,13 +426,12 @@ class GeSSL(BaseModel):
                                      log_vars['inner_loss_change']]).tolist()
         if share < INNER_LOSS_RISE_WARN:
             return
-        self.inner_loss_rises += 1
-        if self.inner_loss_rises & (self.inner_loss_rises - 1):
+        if not self.inner_loss_rises.record():
             return
         print_log(
             f'GeSSL: the first-level step raised the inner loss in {round(share * num_tasks)} '
             f'of {num_tasks} tasks of this iteration (mean change {change:+.4g}; '
-            f'{self.inner_loss_rises} such iteration(s) so far; logged as inner_loss_rise '
+            f'{self.inner_loss_rises.count} such iteration(s) so far; logged as inner_loss_rise '
             f'and inner_loss_change). A gradient step that raises its own loss means '
             f'optim_wrapper.inner_lr={optim_wrapper.inner_lr} is past the stable step size '
             'for these weights: the adapted model and the target are worse than theta and '
