@@ -299,6 +299,66 @@ def test_study_runs_settings_over_seeds_and_tabulates(tmp_path):
     assert '0 runs to train' in rerun.stdout
 
 
+INTERRUPT_HOOK = """
+import os
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class InterruptOnceHook(Hook):
+    priority = 'LOWEST'  # after the epoch's checkpoint
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def after_train_epoch(self, runner):
+        if runner.epoch == 0 and not os.path.exists(self.flag):  # the first epoch's end
+            open(self.flag, 'w').close()
+            raise SystemExit('interrupted')
+"""
+
+
+def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
+    """A run that stopped after epoch 1 of 2 resumes there on the next call: one new epoch
+    trained, its curve and training time continued, and the finished run is then skipped."""
+    (tmp_path / 'interrupt_hook.py').write_text(INTERRUPT_HOOK)
+    cfg = Config.fromfile(GESSL_CFG)
+    hooks = [dict(cfg.custom_hooks[0], bank=dict(cfg.custom_hooks[0].bank, indices=60),
+                  query=dict(cfg.custom_hooks[0].query, indices=30)),
+             dict(type='InterruptOnceHook', flag=str(tmp_path / 'interrupted'))]
+    options = {o.split('=')[0]: eval(o.split('=')[1]) for o in TRAIN_OPTIONS
+               if not o.startswith('custom_hooks')}
+    options.update({'custom_hooks': hooks,
+                    'custom_imports.imports': ['gessl_mm', 'interrupt_hook']})
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f'runs = [dict(name="tiny", config={GESSL_CFG!r}, options={options!r})]\n')
+    work_dir = tmp_path / 'study'
+    run_dir = work_dir / 'tiny' / 'seed0'
+    args = [osp.join(TOOLS, 'analysis', 'study.py'), str(spec), '--seeds', '0',
+            '--epochs', '2', '--work-dir', str(work_dir), '--threads', '1']
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path), os.environ.get('PYTHONPATH', '')]))
+
+    first = _run(*args, env=env)
+    assert 'FAILED' in first.stdout
+    with open(run_dir / 'feature_eval.json') as f:
+        interrupted = json.load(f)
+    assert [r['epoch'] for r in interrupted] == [0, 1]
+    assert (run_dir / 'epoch_1.pth').exists()
+
+    second = _run(*args, env=env)
+    assert '1 runs to train' in second.stdout and 'tiny seed 0: ok' in second.stdout
+    with open(run_dir / 'feature_eval.json') as f:
+        records = json.load(f)
+    assert [r['epoch'] for r in records] == [0, 1, 2]
+    assert records[:2] == interrupted  # epoch 1 not trained again
+    assert records[2]['train_time'] > records[1]['train_time']
+    assert 'resumed' in (run_dir / 'train.log').read_text().lower()
+    assert sorted(p.name for p in run_dir.glob('*.pth')) == ['epoch_2.pth']
+    assert '0 runs to train' in _run(*args, env=env).stdout
+
+
 def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
     """The pair table: accuracy gains at equal epochs and the time to the twin's final
     accuracy as a fraction of its training time, over the seeds where both finished."""

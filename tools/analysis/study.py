@@ -9,8 +9,10 @@
 form of ``--cfg-options`` (values are Python objects, so dicts and lists are fine). Every
 (run, seed) pretrains with ``tools/train.py`` in its own process and work dir; the config's
 ``FeatureEvalHook`` records 5-NN and linear-probe accuracy after each epoch against training
-wall time. A (run, seed) whose ``feature_eval.json`` is complete is not run again, so a study
-can be extended or resumed.
+wall time. A (run, seed) whose ``feature_eval.json`` is complete is not run again, and one
+that stopped part-way (the machine went away, the session ended) resumes from its last
+epoch's checkpoint (``tools/train.py --resume``; its curve and training time continue), so
+a study can be extended or resumed at any point.
 
 ``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
 split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
@@ -152,7 +154,8 @@ def write_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_
     cfg = Config.fromfile(osp.join(ROOT, run['config']))
     options = {
         **split_options(cfg, roles, run['config']), 'train_cfg.max_epochs': epochs,
-        'randomness.seed': seed, 'default_hooks.checkpoint.interval': 10**6,
+        'randomness.seed': seed, 'default_hooks.checkpoint.interval': 1,
+        'default_hooks.checkpoint.max_keep_ckpts': 1,
         **run.get('options', {}), **(overrides or {})
     }
     for i, scheduler in enumerate(cfg.get('param_scheduler') or []):
@@ -176,11 +179,14 @@ def records_of(work_dir: str) -> List[dict]:
 
 
 def train(config: str, work_dir: str, threads: int) -> int:
+    """Pretrain one (run, seed), resuming from its last checkpoint if it has one."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    with open(osp.join(work_dir, 'train.log'), 'w') as log:
+    resume = osp.exists(osp.join(work_dir, 'last_checkpoint'))
+    with open(osp.join(work_dir, 'train.log'), 'a' if resume else 'w') as log:
         return subprocess.call(
             [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config, '--work-dir',
-             work_dir], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+             work_dir] + (['--resume'] if resume else []),
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
 def measure_sigma(config: str, work_dir: str, epochs: int, query_split: str,
