@@ -388,6 +388,12 @@ def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
     assert cells[1:] == ['2', '+2.50 ± 7.50', '+2.50 ± 2.50', '0.55x ± 0.00 (1/2)',
                          '1.10x ± 0.00 (2/2)', '1.10x ± 0.00']
     assert 'byol' not in table
+    per_epoch = study.curves(runs, results, epochs=2)
+    (row, ) = [line for line in per_epoch.splitlines() if line.startswith('| simclr_gessl |')]
+    # seeds 0-2 averaged; byol's runs, unfinished or empty, have no row
+    assert row == ('| simclr_gessl | 3 | 0.200 / 0.300 (0 s) | 0.417 / 0.467 (110 s) '
+                   '| 0.617 / 0.683 (220 s) |')
+    assert 'byol' not in per_epoch
 
 
 SPECS = sorted(p for p in glob(osp.join(TOOLS, 'analysis', 'studies', '*', '*.py'))

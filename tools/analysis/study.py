@@ -29,8 +29,8 @@ sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of th
 split, lower is better), added to the table. Runs named ``<method>_gessl`` and
 ``<method>_plain`` are also compared seed by seed: GeSSL's accuracy gain at equal epochs,
 and the training time at which it first reaches the plain twin's final accuracy, as a
-fraction of the twin's training time. ``--dry-run`` trains nothing and tabulates what is
-there.
+fraction of the twin's training time. A last table gives every run's mean curve per epoch.
+``--dry-run`` trains nothing and tabulates what is there.
 """
 import argparse
 import importlib.util
@@ -239,6 +239,28 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
     return '\n'.join(lines)
 
 
+def curves(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: int) -> str:
+    """Per epoch, the mean over the finished seeds: ``5-NN / linear (training time)``."""
+    rows = [('setting', 'seeds') + tuple(f'epoch {e}' for e in range(epochs + 1))]
+    for run in runs:
+        finished = [recs for recs in results[run['name']].values()
+                    if len(recs) == epochs + 1 and recs[-1]['epoch'] == epochs]
+        if not finished:
+            continue
+        cells = []
+        for epoch in range(epochs + 1):
+            at = [recs[epoch] for recs in finished]
+            cells.append(f"{mean(r['knn_acc'] for r in at):.3f} / "
+                         f"{mean(r['linear_acc'] for r in at):.3f} "
+                         f"({mean(r['train_time'] for r in at):.0f} s)")
+        rows.append((run['name'], str(len(finished)), *cells))
+    if len(rows) == 1:
+        return ''
+    lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
+    lines.insert(1, '|' + '---|' * len(rows[0]))
+    return '\n'.join(lines)
+
+
 def pairs_of(runs: List[dict]) -> List[Tuple[str, str]]:
     """``(plain, gessl)`` run names: ``<method>_plain`` with ``<method>_gessl``."""
     names = {r['name'] for r in runs}
@@ -341,6 +363,10 @@ def main() -> None:
     if pairs:
         table += ('\n\nGains in points, times as a fraction of the plain twin\'s training '
                   'time (mean ± sd over seeds; reached in n of the seeds):\n\n' + pairs)
+    per_epoch = curves(runs, results, args.epochs)
+    if per_epoch:
+        table += ('\n\nPer epoch, mean over the seeds: 5-NN / linear (training time):\n\n'
+                  + per_epoch)
     print(table)
     with open(osp.join(root, 'study.md'), 'w') as f:
         options = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
