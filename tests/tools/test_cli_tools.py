@@ -374,12 +374,16 @@ def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
         'simclr_gessl': {0: curve([.2, .45, .5], [.3, .4, .55], [0, 110, 220]),
                          1: curve([.2, .4, .45], [.3, .5, .6], [0, 110, 220]),
                          2: curve([.2, .4, .9], [.3, .5, .9], [0, 110, 220])},  # no twin
+        # a control: the twin with GeSSL's clipping
+        'simclr_plain-clip10': {0: curve([.2, .4, .5], [.3, .45, .55], [0, 100, 200])},
+        'simclr_plainish': {0: curve([.2, .3, .4], [.3, .4, .5], [0, 100, 200])},
         'byol_plain': {0: curve([.2, .3], [.3, .4], [0, 100])},  # unfinished
         'byol_gessl': {},
     }
     runs = [dict(name=n) for n in results]
     assert study.pairs_of(runs) == [('byol_plain', 'byol_gessl'),
-                                    ('simclr_plain', 'simclr_gessl')]
+                                    ('simclr_plain', 'simclr_gessl'),
+                                    ('simclr_plain-clip10', 'simclr_gessl')]
     table = study.compare_pairs(runs, results, epochs=2)
     (row, ) = [line for line in table.splitlines() if line.startswith('| simclr |')]
     cells = [c.strip() for c in row.strip('|').split('|')]
@@ -387,6 +391,12 @@ def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
     # seed 1: -5 / 0 points, 5-NN 0.5 never reached, linear 0.6 at 220 s.
     assert cells[1:] == ['2', '+2.50 ± 7.50', '+2.50 ± 2.50', '0.55x ± 0.00 (1/2)',
                          '1.10x ± 0.00 (2/2)', '1.10x ± 0.00']
+    (row, ) = [line for line in table.splitlines()
+               if line.startswith('| simclr (plain-clip10) |')]
+    # seed 0 only: 0 / 0 points, the control's 0.5 / 0.55 reached at 220 s of its 200 s
+    assert [c.strip() for c in row.strip('|').split('|')][1:] == [
+        '1', '+0.00 ± 0.00', '+0.00 ± 0.00', '1.10x ± 0.00 (1/1)', '1.10x ± 0.00 (1/1)',
+        '1.10x ± 0.00']
     assert 'byol' not in table
     per_epoch = study.curves(runs, results, epochs=2)
     (row, ) = [line for line in per_epoch.splitlines() if line.startswith('| simclr_gessl |')]

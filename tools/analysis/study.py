@@ -27,10 +27,11 @@ seeds, and the seeds' min-max) is printed and written to ``DIR/study.md``, the c
 ``DIR/study.json``. With ``--sigma``, each run's final checkpoint also gets its
 sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation
 split, lower is better), added to the table. Runs named ``<method>_gessl`` and
-``<method>_plain`` are also compared seed by seed: GeSSL's accuracy gain at equal epochs,
-and the training time at which it first reaches the plain twin's final accuracy, as a
-fraction of the twin's training time. A last table gives every run's mean curve per epoch.
-``--dry-run`` trains nothing and tabulates what is there.
+``<method>_plain`` (and controls ``<method>_plain-<variant>``) are also compared seed by
+seed: GeSSL's accuracy gain at equal epochs, and the training time at which it first
+reaches the plain twin's final accuracy, as a fraction of the twin's training time. A last
+table gives every run's mean curve per epoch. ``--dry-run`` trains nothing and tabulates
+what is there.
 """
 import argparse
 import importlib.util
@@ -262,10 +263,15 @@ def curves(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: 
 
 
 def pairs_of(runs: List[dict]) -> List[Tuple[str, str]]:
-    """``(plain, gessl)`` run names: ``<method>_plain`` with ``<method>_gessl``."""
+    """``(plain, gessl)`` run names: ``<method>_gessl`` with ``<method>_plain`` and with
+    each control ``<method>_plain-<variant>`` (e.g. the twin with GeSSL's clipping)."""
     names = {r['name'] for r in runs}
-    return [(n, n[:-len('_plain')] + '_gessl') for n in sorted(names)
-            if n.endswith('_plain') and n[:-len('_plain')] + '_gessl' in names]
+    pairs = []
+    for name in sorted(names):
+        method, sep, variant = name.partition('_plain')
+        if sep and (not variant or variant.startswith('-')) and f'{method}_gessl' in names:
+            pairs.append((name, f'{method}_gessl'))
+    return pairs
 
 
 def time_to_reach(records: List[dict], key: str, target: float) -> Optional[float]:
@@ -300,7 +306,9 @@ def compare_pairs(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
         pace = [results[gessl][s][-1]['train_time'] / results[plain][s][-1]['train_time']
                 for s in seeds]
         cells.append(f'{mean(pace):.2f}x ± {pstdev(pace):.2f}')
-        rows.append((gessl[:-len('_gessl')], str(len(seeds)), *cells))
+        method, _, variant = plain.partition('_plain')
+        rows.append((f'{method} (plain{variant})' if variant else method, str(len(seeds)),
+                     *cells))
     if len(rows) == 1:
         return ''
     lines = ['| ' + ' | '.join(r) + ' |' for r in rows]

@@ -14,10 +14,16 @@ PLAIN_OPTIONS = {method: {} for method in METHODS}
 # plain SimCLR at lr 0.1 beat its config's 0.05 on val (simclr.py: plain_lr0.1).
 PLAIN_OPTIONS['simclr'] = {OW + 'optimizer.lr': 0.1}
 
+# The control: the plain twin at GeSSL's outer lr (beta 0.05) with GeSSL's clipping
+# (max_norm 10), i.e. GeSSL's update without its bi-level (KL) term. On `val` it matched
+# GeSSL's digits choice for SimCLR (simclr.py: plain_clip10), so it is compared on `test` too.
+CLIPPED = {OW + 'clip_grad': dict(max_norm=10)}
+
 runs = []
 for method in METHODS:
     config = f'configs/{method}/{method}{{}}_resnet18-narrow_1xb32-10e_cifar10-10k.py'
     runs += [
         dict(name=f'{method}_plain', config=config.format(''), options=PLAIN_OPTIONS[method]),
+        dict(name=f'{method}_plain-clip10', config=config.format(''), options=CLIPPED),
         dict(name=f'{method}_gessl', config=config.format('-gessl'), options={}),
     ]
