@@ -49,7 +49,8 @@ gessl_optim_wrapper = dict(
     # network on the digits, and ~1.2 plain steps per task instead of ~14.
     inner_params=['neck', 'head'],
     # Unclipped, the first hypergradients reach norms of 100-1,000 and wreck the network;
-    # clipping at 30 was behind on CIFAR-10 val (0.357 / 0.437).
+    # clipping at 30 was behind on CIFAR-10 val (0.357 / 0.437). The same clipping gives
+    # plain SimCLR ~1 point on CIFAR-10 test (a control), GeSSL stays ~4 points ahead of it.
     clip_grad=dict(max_norm=10))
 # Multi-GPU: each rank learns its own tasks and the hypergradient is averaged once per outer
 # update (GeSSLDistributedWrapper, README "Multi-GPU training"). `tasks_per_update` counts
