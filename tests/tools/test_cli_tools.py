@@ -347,6 +347,16 @@ def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
     assert [r['epoch'] for r in interrupted] == [0, 1]
     assert (run_dir / 'epoch_1.pth').exists()
 
+    # Another setting in the same folder would resume the wrong run: refused, nothing lost.
+    three_epochs = [('3' if a == '2' and args[i - 1] == '--epochs' else a)
+                    for i, a in enumerate(args)]
+    other = subprocess.run([sys.executable, *three_epochs], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert other.returncode != 0
+    assert f'{run_dir}: a run that stopped part-way with another setting' in other.stderr
+    assert 'max_epochs=3' in other.stderr  # names what differs
+    assert (run_dir / 'epoch_1.pth').exists()
+
     second = _run(*args, env=env)
     assert '1 runs to train' in second.stdout and 'tiny seed 0: ok' in second.stdout
     with open(run_dir / 'feature_eval.json') as f:

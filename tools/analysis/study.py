@@ -12,7 +12,8 @@ form of ``--cfg-options`` (values are Python objects, so dicts and lists are fin
 wall time. A (run, seed) whose ``feature_eval.json`` is complete is not run again, and one
 that stopped part-way (the machine went away, the session ended) resumes from its last
 epoch's checkpoint (``tools/train.py --resume``; its curve and training time continue), so
-a study can be extended or resumed at any point.
+a study can be extended or resumed at any point. A part-way run is resumed only with the
+setting it started with (``setting.py`` in its folder); another one is refused.
 
 ``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
 split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
@@ -34,6 +35,7 @@ table gives every run's mean curve per epoch. ``--dry-run`` trains nothing and t
 what is there.
 """
 import argparse
+import difflib
 import importlib.util
 import json
 import os
@@ -166,7 +168,23 @@ def write_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_
     cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
     os.makedirs(work_dir, exist_ok=True)
-    path = osp.join(work_dir, 'config.py')
+    # The runner rewrites config.py (adding --resume, the launcher), so the setting a
+    # part-way run was started with is kept beside it.
+    setting, path = osp.join(work_dir, 'setting.py'), osp.join(work_dir, 'config.py')
+    if osp.exists(osp.join(work_dir, 'last_checkpoint')) and osp.exists(setting):
+        with open(setting) as f:
+            started = f.read().splitlines()
+        changed = [line.strip() for line in difflib.unified_diff(
+            started, cfg.pretty_text.splitlines(), lineterm='', n=0)
+            if line[:1] in '+-' and line[:3] not in ('+++', '---')]
+        if changed:
+            raise SystemExit(
+                f'{work_dir}: a run that stopped part-way with another setting would resume '
+                f'with this one (setting.py vs this call: {"; ".join(changed[:4])}); rerun '
+                'with its --epochs and options, remove that folder, or use another '
+                '--work-dir')
+    with open(setting, 'w') as f:
+        f.write(cfg.pretty_text)
     cfg.dump(path)
     return path
 
@@ -235,8 +253,13 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
             values = sigmas.get(run['name']) or []
             row += (f'{mean(values):.3f} ± {pstdev(values):.3f}' if values else '-', )
         rows.append(row)
+    return markdown_table(rows)
+
+
+def markdown_table(rows: List[Tuple[str, ...]]) -> str:
+    """``rows`` (the header first) as a Markdown table."""
     lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
-    lines.insert(1, '|' + '---|' * len(header))
+    lines.insert(1, '|' + '---|' * len(rows[0]))
     return '\n'.join(lines)
 
 
@@ -257,9 +280,7 @@ def curves(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: 
         rows.append((run['name'], str(len(finished)), *cells))
     if len(rows) == 1:
         return ''
-    lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
-    lines.insert(1, '|' + '---|' * len(rows[0]))
-    return '\n'.join(lines)
+    return markdown_table(rows)
 
 
 def pairs_of(runs: List[dict]) -> List[Tuple[str, str]]:
@@ -311,9 +332,7 @@ def compare_pairs(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
                      *cells))
     if len(rows) == 1:
         return ''
-    lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
-    lines.insert(1, '|' + '---|' * len(rows[0]))
-    return '\n'.join(lines)
+    return markdown_table(rows)
 
 
 def main() -> None:
