@@ -13,7 +13,8 @@
 #   beta 0.05: beta 0.1 gave 0.372 / 0.450 (BYOL: 0.310 / 0.394 against 0.326 / 0.387)
 #   clip_grad 10: 30 gave 0.357 / 0.437
 #   ssl_loss_weight 1: 0 (the paper's pure KL) gave 0.278 / 0.354
-#   n = 2: BYOL n = 4 gave 0.303 / 0.392
+#   lambda 10: lambda 5 gave 0.366 / 0.433
+#   n = 2: n = 4 gave 0.381 / 0.451 (BYOL: 0.303 / 0.392)
 #   the paper's defaults (./gessl_paper.py): 0.257 / 0.287 after 1 epoch at 24x a plain
 #   epoch's time, against the digits' choice's 0.336 / 0.415
 # The paper's own defaults are ./gessl_paper.py; the paper-scale configs use ./gessl.py,
