@@ -416,6 +416,32 @@ def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():
     assert 'byol' not in per_epoch
 
 
+def test_study_tabulates_labelled_runs_in_the_shape_of_the_papers_table():
+    """Runs with a ``label`` get a row of the paper-shaped table: the paper's accuracies
+    as given ("-" where it reports none) beside the mean ± sd of ours in %."""
+    study = load_tool('analysis/study.py')
+
+    def final(knn, lin):
+        return [dict(epoch=0, knn_acc=0.1, linear_acc=0.1, train_time=0),
+                dict(epoch=1, knn_acc=knn, linear_acc=lin, train_time=10)]
+
+    runs = [dict(name='simclr_plain', label='SimCLR', paper=dict(linear='91.80', knn='88.42')),
+            dict(name='simclr_gessl', label='SimCLR + GeSSL', paper=dict(knn='91.02')),
+            dict(name='simclr_plain-lr0.1'),  # no label: not in the table
+            dict(name='byol_plain', label='BYOL')]  # unfinished: no row
+    results = {'simclr_plain': {0: final(.30, .40), 1: final(.34, .44)},
+               'simclr_gessl': {0: final(.40, .50)},
+               'simclr_plain-lr0.1': {0: final(.3, .4)},
+               'byol_plain': {0: final(.3, .4)[:1]}}
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in study.paper_table(runs, results, epochs=1).splitlines()]
+    assert rows[0] == ['method', 'paper: linear', 'paper: 5-NN', 'ours: linear', 'ours: 5-NN',
+                       'seeds']
+    assert rows[2:] == [['SimCLR', '91.80', '88.42', '42.00 ± 2.00', '32.00 ± 2.00', '2'],
+                        ['SimCLR + GeSSL', '-', '91.02', '50.00 ± 0.00', '40.00 ± 0.00', '1']]
+    assert study.paper_table(runs[2:], results, epochs=1) == ''
+
+
 SPECS = sorted(p for p in glob(osp.join(TOOLS, 'analysis', 'studies', '*', '*.py'))
                if not p.endswith('settings.py'))
 

@@ -31,8 +31,10 @@ split, lower is better), added to the table. Runs named ``<method>_gessl`` and
 ``<method>_plain`` (and controls ``<method>_plain-<variant>``) are also compared seed by
 seed: GeSSL's accuracy gain at equal epochs, and the training time at which it first
 reaches the plain twin's final accuracy, as a fraction of the twin's training time. A last
-table gives every run's mean curve per epoch. ``--dry-run`` trains nothing and tabulates
-what is there.
+table gives every run's mean curve per epoch. Runs that carry a ``label`` (and, if the
+paper reports them, ``paper=dict(linear=..., knn=...)``) also get a table in the shape of the
+paper's Table 1: the paper's accuracies beside ours, in %. ``--dry-run`` trains nothing and
+tabulates what is there.
 """
 import argparse
 import difflib
@@ -335,6 +337,26 @@ def compare_pairs(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
     return markdown_table(rows)
 
 
+def paper_table(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
+                epochs: int) -> str:
+    """The runs with a ``label``, in the shape of the paper's Table 1: its accuracies
+    (``paper=dict(linear=..., knn=...)``, strings as printed there; "-": not reported)
+    beside ours in %, mean ± sd over the finished seeds."""
+    rows = [('method', 'paper: linear', 'paper: 5-NN', 'ours: linear', 'ours: 5-NN', 'seeds')]
+    for run in runs:
+        finals = [recs[-1] for recs in results[run['name']].values()
+                  if recs and recs[-1]['epoch'] == epochs]
+        if 'label' not in run or not finals:
+            continue
+        paper = run.get('paper', {})
+        ours = [[100 * r[key] for r in finals] for key in ('linear_acc', 'knn_acc')]
+        rows.append((run['label'], paper.get('linear', '-'), paper.get('knn', '-'),
+                     *(f'{mean(v):.2f} ± {pstdev(v):.2f}' for v in ours), str(len(finals))))
+    if len(rows) == 1:
+        return ''
+    return markdown_table(rows)
+
+
 def main() -> None:
     args = parse_args()
     runs, splits = load_spec(args.spec, args.only)
@@ -390,6 +412,10 @@ def main() -> None:
     if pairs:
         table += ('\n\nGains in points, times as a fraction of the plain twin\'s training '
                   'time (mean ± sd over seeds; reached in n of the seeds):\n\n' + pairs)
+    paper = paper_table(runs, results, args.epochs)
+    if paper:
+        table += ('\n\nIn the shape of the paper\'s Table 1 (accuracies in %; the paper\'s '
+                  'with its 95% intervals, ours mean ± sd over the seeds):\n\n' + paper)
     per_epoch = curves(runs, results, args.epochs)
     if per_epoch:
         table += ('\n\nPer epoch, mean over the seeds: 5-NN / linear (training time):\n\n'

@@ -20,11 +20,34 @@ PLAIN_OPTIONS['simclr'] = {OW + 'optimizer.lr': 0.1}
 # (where, over 3 seeds, it was ~1 point above the twin and ~4 below GeSSL: docs/benchmarks.md).
 CLIPPED = {OW + 'clip_grad': dict(max_norm=10)}
 
+# Table 1 of the paper, CIFAR-10 (ResNet-18, its protocol): (label, plain linear, plain 5-NN,
+# GeSSL linear, GeSSL 5-NN), as printed there with its 95% intervals; None: not reported
+# (it has no SimSiam + GeSSL row, and VICRegL, not VICReg). Its "MoCo" is MoCo v2.
+PAPER = {
+    'simclr': ('SimCLR', '91.80 ± 0.15', '88.42 ± 0.15', '93.15 ± 0.25', '91.02 ± 0.16'),
+    'byol': ('BYOL', '91.93 ± 0.22', '89.45 ± 0.22', '93.85 ± 0.22', '92.44 ± 0.30'),
+    'mocov2': ('MoCo v2', '91.69 ± 0.12', '88.66 ± 0.14', '92.78 ± 0.19', '89.15 ± 0.22'),
+    'simsiam': ('SimSiam', '91.71 ± 0.27', '88.65 ± 0.17', None, None),
+    'barlowtwins': ('Barlow Twins', '90.88 ± 0.19', '89.68 ± 0.21', '92.99 ± 0.18',
+                    '91.02 ± 0.17'),
+    'swav': ('SwAV', '91.03 ± 0.19', '89.52 ± 0.24', '93.17 ± 0.20', '89.98 ± 0.26'),
+    'dino': ('DINO', '91.83 ± 0.25', '90.15 ± 0.33', '92.77 ± 0.23', '92.12 ± 0.23'),
+    'vicreg': ('VICReg', None, None, None, None),
+}
+
+
+def reported(linear, knn) -> dict:
+    return {k: v for k, v in dict(linear=linear, knn=knn).items() if v}
+
 runs = []
 for method in METHODS:
     config = f'configs/{method}/{method}{{}}_resnet18-narrow_1xb32-10e_cifar10-10k.py'
+    label, *paper = PAPER[method]
     runs += [
-        dict(name=f'{method}_plain', config=config.format(''), options=PLAIN_OPTIONS[method]),
-        dict(name=f'{method}_plain-clip10', config=config.format(''), options=CLIPPED),
-        dict(name=f'{method}_gessl', config=config.format('-gessl'), options={}),
+        dict(name=f'{method}_plain', config=config.format(''), options=PLAIN_OPTIONS[method],
+             label=label, paper=reported(*paper[:2])),
+        dict(name=f'{method}_plain-clip10', config=config.format(''), options=CLIPPED,
+             label=f"{label}, GeSSL's clipping (control)"),
+        dict(name=f'{method}_gessl', config=config.format('-gessl'), options={},
+             label=f'{label} + GeSSL', paper=reported(*paper[2:])),
     ]
