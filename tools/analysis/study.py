@@ -233,6 +233,11 @@ def sigma_of(work_dir: str) -> Optional[float]:
         return json.load(f)['result']['mean']
 
 
+def final_records(seeds: Dict[int, List[dict]], epochs: int) -> List[dict]:
+    """The last record of each seed that finished ``epochs``."""
+    return [recs[-1] for recs in seeds.values() if recs and recs[-1]['epoch'] == epochs]
+
+
 def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: int,
               split: str, sigmas: Optional[Dict[str, List[float]]] = None) -> str:
     header = ('setting', 'seeds', 'epochs', 'train s', f'5-NN ({split})',
@@ -241,8 +246,7 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
         header += ('sigma',)
     rows = [header]
     for run in runs:
-        finals = [recs[-1] for recs in results[run['name']].values()
-                  if recs and recs[-1]['epoch'] == epochs]
+        finals = final_records(results[run['name']], epochs)
         if not finals:
             continue
         knn = [r['knn_acc'] for r in finals]
@@ -344,8 +348,7 @@ def paper_table(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
     beside ours in %, mean ± sd over the finished seeds."""
     rows = [('method', 'paper: linear', 'paper: 5-NN', 'ours: linear', 'ours: 5-NN', 'seeds')]
     for run in runs:
-        finals = [recs[-1] for recs in results[run['name']].values()
-                  if recs and recs[-1]['epoch'] == epochs]
+        finals = final_records(results[run['name']], epochs)
         if 'label' not in run or not finals:
             continue
         paper = run.get('paper', {})
