@@ -2,7 +2,7 @@
 # 0.01 = 1 - 0.99. The queue holds 4,096 keys (a multiple of the task size and batch size).
 # Batch norm over groups of 32 samples (SplitBN), as MoCo's shuffled BN on 8 GPUs of 32:
 # on one device one statistic for the whole batch lets the network cheat the pretext task
-# (MoCo, Sec. 3.3). It did not make the CPU protocol's plain twin learn: docs/configs.md.
+# (MoCo, Sec. 3.3). The CPU protocol also shortens the queue: ./mocov2_resnet18-narrow.py.
 model = dict(
     type='MoCo',
     queue_len=4096,
