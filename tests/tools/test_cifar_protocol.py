@@ -22,6 +22,7 @@ CPU_CONFIGS = sorted(osp.relpath(p, ROOT) for p in glob(
     osp.join(ROOT, 'configs', '*', '*_resnet18-narrow_1xb32-10e_cifar10-10k.py')))
 CPU_GESSL = [c for c in CPU_CONFIGS if '-gessl_' in c]
 STUDY = osp.join(ROOT, 'tools', 'analysis', 'studies', 'cifar10')
+LR = 'optim_wrapper.optimizer.lr'
 
 
 # ------------------------------------------------------------------ configs
@@ -62,6 +63,10 @@ def test_cpu_gessl_config_starts_from_the_digits_choice(path):
         if path.startswith('configs/vicreg/') and key == 'inner_lr':
             assert ow.inner_lr == 0.01  # documented: VICReg's loss is ~25x larger
             continue
+        if path.startswith('configs/mocov2/') and key == 'optimizer':
+            # documented: `val` chose beta 0.01 for MoCo v2 (studies/cifar10/mocov2.py)
+            assert ow.optimizer == dict(value, lr=0.01)
+            continue
         assert ow[key] == value, key
     assert ow.inner_params in (['neck'], ['neck', 'head'])
     assert cfg.model.ssl_loss_weight == 1.0 and cfg.model.task_head.type == 'PrototypeTaskHead'
@@ -75,7 +80,8 @@ def _load_spec(name):
     return load_tool('analysis/study.py').load_spec(osp.join(STUDY, name))[0]
 
 
-@pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'final.py'])
+@pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'mocov2.py', 'protocol.py',
+                                  'final.py'])
 def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
     """Every run's config exists and takes its overrides; screening specs have a plain twin,
     the digits' choice and the paper's defaults, and a sensible number of runs."""
@@ -93,8 +99,12 @@ def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
             assert cfg.model.type == 'GeSSL'
             views = cfg.train_dataloader.dataset.pipeline[0].num_views
             assert views >= cfg.data_preprocessor.num_support_views
-    if spec != 'final.py':
+    if spec in ('simclr.py', 'byol.py'):
         assert {'plain', 'digits', 'paper'} <= set(names) and 12 <= len(runs) <= 18
+    elif spec == 'mocov2.py':
+        assert {'plain', 'digits', 'digits_beta0.01'} <= set(names)
+    elif spec == 'protocol.py':  # plain twins only, every run states its lr
+        assert all('-gessl_' not in r['config'] and LR in r['options'] for r in runs)
     else:
         assert {'simclr_plain', 'simclr_gessl', 'byol_plain', 'byol_gessl'} <= set(names)
 
