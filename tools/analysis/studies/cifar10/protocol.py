@@ -9,6 +9,9 @@
 # where the protocol's 0.05 is SimCLR's (tuned on `val`). Barlow Twins'
 # 2048-d projector estimates a 2048 x 2048 cross-correlation from 32 samples here; 512-d is
 # the quarter-width network's scale (the ImageNet model's 8192 for 2048-d features is 4x).
+from .cifar10_settings import OW
+
+LR = OW + 'optimizer.lr'
 MOCO = 'configs/mocov2/mocov2_resnet18-narrow_1xb32-10e_cifar10-10k.py'
 BARLOW = 'configs/barlowtwins/barlowtwins_resnet18-narrow_1xb32-10e_cifar10-10k.py'
 
@@ -16,9 +19,6 @@ BARLOW = 'configs/barlowtwins/barlowtwins_resnet18-narrow_1xb32-10e_cifar10-10k.
 def projector(dim: int) -> dict:
     return {'model.neck.hid_channels': dim, 'model.neck.out_channels': dim,
             'model.head.in_channels': dim}
-
-
-LR = 'optim_wrapper.optimizer.lr'
 
 
 runs = [
