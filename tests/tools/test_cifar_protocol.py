@@ -80,8 +80,8 @@ def _load_spec(name):
     return load_tool('analysis/study.py').load_spec(osp.join(STUDY, name))[0]
 
 
-@pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'mocov2.py', 'protocol.py',
-                                  'final.py'])
+@pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'mocov2.py', 'barlowtwins.py',
+                                  'protocol.py', 'final.py'])
 def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
     """Every run's config exists and takes its overrides; screening specs have a plain twin,
     the digits' choice and the paper's defaults, and a sensible number of runs."""
@@ -101,7 +101,7 @@ def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
             assert views >= cfg.data_preprocessor.num_support_views
     if spec in ('simclr.py', 'byol.py'):
         assert {'plain', 'digits', 'paper'} <= set(names) and 12 <= len(runs) <= 18
-    elif spec == 'mocov2.py':
+    elif spec in ('mocov2.py', 'barlowtwins.py'):
         assert {'plain', 'digits', 'digits_beta0.01'} <= set(names)
     elif spec == 'protocol.py':  # plain twins only, every run states its lr
         assert all('-gessl_' not in r['config'] and LR in r['options'] for r in runs)

@@ -321,7 +321,8 @@ class InterruptOnceHook(Hook):
 
 def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
     """A run that stopped after epoch 1 of 2 resumes there on the next call: one new epoch
-    trained, its curve and training time continued, and the finished run is then skipped."""
+    trained, its curve and training time continued, and the finished run is then skipped;
+    a run of another setting in its folder is refused, part-way or finished."""
     (tmp_path / 'interrupt_hook.py').write_text(INTERRUPT_HOOK)
     cfg = Config.fromfile(GESSL_CFG)
     hooks = [dict(cfg.custom_hooks[0], bank=dict(cfg.custom_hooks[0].bank, indices=60),
@@ -367,6 +368,22 @@ def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
     assert 'resumed' in (run_dir / 'train.log').read_text().lower()
     assert sorted(p.name for p in run_dir.glob('*.pth')) == ['epoch_2.pth']
     assert '0 runs to train' in _run(*args, env=env).stdout
+
+    # A finished run is not reported under a setting it did not run with...
+    other_lr = subprocess.run(
+        [sys.executable, *args, '--cfg-options', 'optim_wrapper.optimizer.lr=0.123'],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert other_lr.returncode != 0
+    assert (f'{run_dir}: a finished run with another setting would be reported as tiny'
+            in other_lr.stderr)
+    assert 'lr=0.123' in other_lr.stderr
+    with open(run_dir / 'feature_eval.json') as f:
+        assert json.load(f) == records
+    # ...but where its folder lies is no part of its setting.
+    moved = tmp_path / 'moved'
+    shutil.copytree(work_dir, moved)
+    moved_args = [str(moved) if a == str(work_dir) else a for a in args]
+    assert '0 runs to train' in _run(*moved_args, env=env).stdout
 
 
 def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():

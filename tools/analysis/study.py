@@ -13,7 +13,9 @@ wall time. A (run, seed) whose ``feature_eval.json`` is complete is not run agai
 that stopped part-way (the machine went away, the session ended) resumes from its last
 epoch's checkpoint (``tools/train.py --resume``; its curve and training time continue), so
 a study can be extended or resumed at any point. A part-way run is resumed only with the
-setting it started with (``setting.py`` in its folder); another one is refused.
+setting it started with (``setting.py`` in its folder); another one is refused, and so is
+a finished run whose setting is no longer the spec's (its results would be reported as the
+spec's run).
 
 ``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
 split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
@@ -153,9 +155,9 @@ def split_options(cfg: Config, roles: Dict[str, str], config: str) -> Dict[str, 
     return {f'{keys[role]}.split': split for role, split in roles.items()}
 
 
-def write_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_dir: str,
-                 overrides: Optional[dict] = None) -> str:
-    """The run's config with its overrides, splits, epochs and seed, dumped to ``work_dir``."""
+def build_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_dir: str,
+                 overrides: Optional[dict] = None) -> Config:
+    """The run's config with its overrides, splits, epochs and seed, for ``work_dir``."""
     cfg = Config.fromfile(osp.join(ROOT, run['config']))
     options = {
         **split_options(cfg, roles, run['config']), 'train_cfg.max_epochs': epochs,
@@ -169,23 +171,37 @@ def write_config(run: dict, seed: int, epochs: int, roles: Dict[str, str], work_
                             f'param_scheduler.{i}.end': epochs})
     cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
+    return cfg
+
+
+def setting_changes(work_dir: str, cfg: Config) -> List[str]:
+    """The lines in which ``cfg`` differs from the setting ``work_dir``'s run started with
+    (its ``setting.py``; none if it has none). Where the folder lies is not a change."""
+    setting = osp.join(work_dir, 'setting.py')
+    if not osp.exists(setting):
+        return []
+    with open(setting) as f:
+        started = f.read().splitlines()
+    return [line.strip() for line in difflib.unified_diff(
+        started, cfg.pretty_text.splitlines(), lineterm='', n=0)
+        if line[:1] in '+-' and line[:3] not in ('+++', '---')
+        and not line[1:].startswith('work_dir = ')]
+
+
+def write_config(cfg: Config, work_dir: str) -> str:
+    """Dump ``cfg`` to ``work_dir``: its ``config.py`` and its ``setting.py``."""
     os.makedirs(work_dir, exist_ok=True)
     # The runner rewrites config.py (adding --resume, the launcher), so the setting a
     # part-way run was started with is kept beside it.
-    setting, path = osp.join(work_dir, 'setting.py'), osp.join(work_dir, 'config.py')
-    if osp.exists(osp.join(work_dir, 'last_checkpoint')) and osp.exists(setting):
-        with open(setting) as f:
-            started = f.read().splitlines()
-        changed = [line.strip() for line in difflib.unified_diff(
-            started, cfg.pretty_text.splitlines(), lineterm='', n=0)
-            if line[:1] in '+-' and line[:3] not in ('+++', '---')]
-        if changed:
-            raise SystemExit(
-                f'{work_dir}: a run that stopped part-way with another setting would resume '
-                f'with this one (setting.py vs this call: {"; ".join(changed[:4])}); rerun '
-                'with its --epochs and options, remove that folder, or use another '
-                '--work-dir')
-    with open(setting, 'w') as f:
+    changed = setting_changes(work_dir, cfg)
+    if changed and osp.exists(osp.join(work_dir, 'last_checkpoint')):
+        raise SystemExit(
+            f'{work_dir}: a run that stopped part-way with another setting would resume '
+            f'with this one (setting.py vs this call: {"; ".join(changed[:4])}); rerun '
+            'with its --epochs and options, remove that folder, or use another '
+            '--work-dir')
+    path = osp.join(work_dir, 'config.py')
+    with open(osp.join(work_dir, 'setting.py'), 'w') as f:
         f.write(cfg.pretty_text)
     cfg.dump(path)
     return path
@@ -374,11 +390,19 @@ def main() -> None:
     for run in runs:
         for seed in args.seeds:
             work_dir = osp.join(root, run['name'], f'seed{seed}')
+            cfg = build_config(run, seed, args.epochs, splits[args.split], work_dir,
+                               args.cfg_options)
             recs = records_of(work_dir)
             if recs and recs[-1]['epoch'] == args.epochs:
-                continue  # done: its config.py records what ran
-            config = write_config(run, seed, args.epochs, splits[args.split], work_dir,
-                                  args.cfg_options)
+                changed = setting_changes(work_dir, cfg)
+                if changed:
+                    raise SystemExit(
+                        f'{work_dir}: a finished run with another setting would be reported '
+                        f'as {run["name"]} (setting.py vs this call: '
+                        f'{"; ".join(changed[:4])}); rename or remove that folder, or use '
+                        'another --work-dir')
+                continue  # done: its setting.py records what ran
+            config = write_config(cfg, work_dir)
             if not args.dry_run:
                 jobs.append((run['name'], seed, config, work_dir))
 
