@@ -81,7 +81,7 @@ def _load_spec(name):
 
 
 @pytest.mark.parametrize('spec', ['simclr.py', 'byol.py', 'mocov2.py', 'barlowtwins.py',
-                                  'protocol.py', 'final.py'])
+                                  'simsiam.py', 'protocol.py', 'final.py'])
 def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
     """Every run's config exists and takes its overrides; screening specs have a plain twin,
     the digits' choice and the paper's defaults, and a sensible number of runs."""
@@ -95,13 +95,16 @@ def test_cifar10_study_specs_name_existing_configs_and_keys(spec):
         cfg = copy.deepcopy(configs[run['config']])
         cfg.merge_from_dict(run['options'])
         assert 'cifar10-10k' in run['config']
+        if spec == 'simsiam.py':  # its lr override names the hook by position
+            assert cfg.custom_hooks[2].type == 'SimSiamHook'
+            assert cfg.custom_hooks[2].lr == cfg.optim_wrapper.optimizer.lr
         if '-gessl_' in run['config']:
             assert cfg.model.type == 'GeSSL'
             views = cfg.train_dataloader.dataset.pipeline[0].num_views
             assert views >= cfg.data_preprocessor.num_support_views
     if spec in ('simclr.py', 'byol.py'):
         assert {'plain', 'digits', 'paper'} <= set(names) and 12 <= len(runs) <= 18
-    elif spec in ('mocov2.py', 'barlowtwins.py'):
+    elif spec in ('mocov2.py', 'barlowtwins.py', 'simsiam.py'):
         assert {'plain', 'digits', 'digits_beta0.01'} <= set(names)
     elif spec == 'protocol.py':  # plain twins only, every run states its lr
         assert all('-gessl_' not in r['config'] and LR in r['options'] for r in runs)
