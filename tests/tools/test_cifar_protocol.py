@@ -63,8 +63,9 @@ def test_cpu_gessl_config_starts_from_the_digits_choice(path):
         if path.startswith('configs/vicreg/') and key == 'inner_lr':
             assert ow.inner_lr == 0.01  # documented: VICReg's loss is ~25x larger
             continue
-        if path.startswith('configs/mocov2/') and key == 'optimizer':
-            # documented: `val` chose beta 0.01 for MoCo v2 (studies/cifar10/mocov2.py)
+        if path.startswith(('configs/mocov2/', 'configs/barlowtwins/')) and key == 'optimizer':
+            # documented: `val` chose beta 0.01 for MoCo v2 and Barlow Twins
+            # (studies/cifar10/mocov2.py, barlowtwins.py)
             assert ow.optimizer == dict(value, lr=0.01)
             continue
         assert ow[key] == value, key
