@@ -21,4 +21,7 @@ runs = [
     dict(name='plain_lr0.01', config=PLAIN, options=lr(0.01)),
     digits('digits'),
     digits('digits_beta0.01', lr(0.01)),
+    # the heads-only step adapts the 2048-wide projector too and costs 7x the twin's step;
+    # the predictor alone is the smaller head
+    digits('digits_predictor', **{OW + 'inner_params': ['head']}),
 ]
