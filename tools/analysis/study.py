@@ -188,21 +188,26 @@ def setting_changes(work_dir: str, cfg: Config) -> List[str]:
         and not line[1:].startswith('work_dir = ')]
 
 
-def write_config(cfg: Config, work_dir: str) -> str:
-    """Dump ``cfg`` to ``work_dir``: its ``config.py`` and its ``setting.py``."""
-    os.makedirs(work_dir, exist_ok=True)
-    # The runner rewrites config.py (adding --resume, the launcher), so the setting a
-    # part-way run was started with is kept beside it.
+def refuse_another_setting(work_dir: str, cfg: Config, name: str, finished: bool) -> None:
+    """Stop if ``work_dir`` holds a run of ``name`` that started with another setting than
+    ``cfg``: a finished one would be reported as this setting, a part-way one resumed as it."""
     changed = setting_changes(work_dir, cfg)
-    if changed and osp.exists(osp.join(work_dir, 'last_checkpoint')):
-        raise SystemExit(
-            f'{work_dir}: a run that stopped part-way with another setting would resume '
-            f'with this one (setting.py vs this call: {"; ".join(changed[:4])}); rerun '
-            'with its --epochs and options, remove that folder, or use another '
-            '--work-dir')
-    path = osp.join(work_dir, 'config.py')
+    if not changed or not (finished or osp.exists(osp.join(work_dir, 'last_checkpoint'))):
+        return
+    what = (f'a finished run with another setting would be reported as {name}' if finished
+            else 'a run that stopped part-way with another setting would resume with this one')
+    raise SystemExit(
+        f'{work_dir}: {what} (setting.py vs this call: {"; ".join(changed[:4])}); rerun with '
+        'its --epochs and options, rename or remove that folder, or use another --work-dir')
+
+
+def write_config(cfg: Config, work_dir: str) -> str:
+    """Dump ``cfg`` to ``work_dir``: its ``config.py`` and its ``setting.py`` (the runner
+    rewrites config.py, adding --resume and the launcher, so the setting is kept beside it)."""
+    os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'setting.py'), 'w') as f:
         f.write(cfg.pretty_text)
+    path = osp.join(work_dir, 'config.py')
     cfg.dump(path)
     return path
 
@@ -393,14 +398,9 @@ def main() -> None:
             cfg = build_config(run, seed, args.epochs, splits[args.split], work_dir,
                                args.cfg_options)
             recs = records_of(work_dir)
-            if recs and recs[-1]['epoch'] == args.epochs:
-                changed = setting_changes(work_dir, cfg)
-                if changed:
-                    raise SystemExit(
-                        f'{work_dir}: a finished run with another setting would be reported '
-                        f'as {run["name"]} (setting.py vs this call: '
-                        f'{"; ".join(changed[:4])}); rename or remove that folder, or use '
-                        'another --work-dir')
+            finished = bool(recs) and recs[-1]['epoch'] == args.epochs
+            refuse_another_setting(work_dir, cfg, run['name'], finished)
+            if finished:
                 continue  # done: its setting.py records what ran
             config = write_config(cfg, work_dir)
             if not args.dry_run:
