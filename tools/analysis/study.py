@@ -81,8 +81,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--dry-run', action='store_true', help='write the configs, train none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='key=value overrides of every run, after the spec\'s (e.g. a '
-                        'pilot on fewer images; give it its own --work-dir: complete runs '
-                        'are not rerun)')
+                        'pilot on fewer images; give it its own --work-dir: a finished run '
+                        'of another setting is refused)')
     return parser.parse_args()
 
 
