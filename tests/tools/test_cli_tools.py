@@ -322,7 +322,8 @@ class InterruptOnceHook(Hook):
 def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
     """A run that stopped after epoch 1 of 2 resumes there on the next call: one new epoch
     trained, its curve and training time continued, and the finished run is then skipped;
-    a run of another setting in its folder is refused, part-way or finished."""
+    a run of another setting in its folder is refused, part-way or finished, and left out
+    of the table when another run is selected."""
     (tmp_path / 'interrupt_hook.py').write_text(INTERRUPT_HOOK)
     cfg = Config.fromfile(GESSL_CFG)
     hooks = [dict(cfg.custom_hooks[0], bank=dict(cfg.custom_hooks[0].bank, indices=60),
@@ -384,6 +385,19 @@ def test_study_resumes_a_run_that_stopped_part_way(tmp_path):
     shutil.copytree(work_dir, moved)
     moved_args = [str(moved) if a == str(work_dir) else a for a in args]
     assert '0 runs to train' in _run(*moved_args, env=env).stdout
+
+    # The table also lists runs this call did not select: one of another setting is left
+    # out of it, with a word, rather than reported under the spec's name.
+    spec.write_text(spec.read_text() + 'runs.append(dict(runs[0], name="tiny2"))\n')
+    only_tiny2 = [*args, '--only', 'tiny2', '--dry-run']
+    assert f'{run_dir}: left out' not in _run(*only_tiny2, env=env).stdout
+    assert '| tiny | 1 | 2 |' in (work_dir / 'study.md').read_text()
+    other_table = _run(*only_tiny2, '--cfg-options', 'optim_wrapper.optimizer.lr=0.123',
+                       env=env).stdout
+    assert f'{run_dir}: left out of the table' in other_table and 'lr=0.123' in other_table
+    assert '| tiny |' not in (work_dir / 'study.md').read_text()
+    with open(run_dir / 'feature_eval.json') as f:
+        assert json.load(f) == records
 
 
 def test_study_compares_each_gessl_run_with_its_plain_twin_seed_by_seed():

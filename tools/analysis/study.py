@@ -15,7 +15,7 @@ epoch's checkpoint (``tools/train.py --resume``; its curve and training time con
 a study can be extended or resumed at any point. A part-way run is resumed only with the
 setting it started with (``setting.py`` in its folder); another one is refused, and so is
 a finished run whose setting is no longer the spec's (its results would be reported as the
-spec's run).
+spec's run); such a run outside ``--only`` is left out of the table, with a line naming it.
 
 ``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
 split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
@@ -391,20 +391,32 @@ def main() -> None:
     root = args.work_dir or osp.join(ROOT, 'work_dirs', 'study', f'{spec_name}_{args.split}')
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
 
-    jobs = []
+    # The table covers every run of the spec trained so far, not only this call's; one
+    # that ran with another setting than the spec's now is left out of it, not misnamed.
+    selected = {run['name'] for run in runs}
+    runs, _ = load_spec(args.spec)
+    jobs, left_out = [], set()
     for run in runs:
         for seed in args.seeds:
             work_dir = osp.join(root, run['name'], f'seed{seed}')
+            recs = records_of(work_dir)
+            if run['name'] not in selected and not recs:
+                continue
             cfg = build_config(run, seed, args.epochs, splits[args.split], work_dir,
                                args.cfg_options)
-            recs = records_of(work_dir)
+            if run['name'] not in selected:
+                changed = setting_changes(work_dir, cfg)
+                if changed:
+                    left_out.add(work_dir)
+                    print(f'{work_dir}: left out of the table, it ran with another setting '
+                          f'than {run["name"]}\'s ({"; ".join(changed[:4])})', flush=True)
+                continue
             finished = bool(recs) and recs[-1]['epoch'] == args.epochs
             refuse_another_setting(work_dir, cfg, run['name'], finished)
-            if finished:
-                continue  # done: its setting.py records what ran
-            config = write_config(cfg, work_dir)
-            if not args.dry_run:
-                jobs.append((run['name'], seed, config, work_dir))
+            if not finished:  # a finished one is done: its setting.py records what ran
+                config = write_config(cfg, work_dir)
+                if not args.dry_run:
+                    jobs.append((run['name'], seed, config, work_dir))
 
     def execute(job) -> None:
         name, seed, config, work_dir = job
@@ -419,21 +431,25 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(execute, jobs))
 
-    # The table covers every run of the spec trained so far, not only this call's.
-    runs, _ = load_spec(args.spec)
-    results = {r['name']: {s: records_of(osp.join(root, r['name'], f'seed{s}'))
-                           for s in args.seeds} for r in runs}
+    def folder(name: str, seed: int) -> str:
+        return osp.join(root, name, f'seed{seed}')
+
+    results = {r['name']: {s: [] if folder(r['name'], s) in left_out
+                           else records_of(folder(r['name'], s)) for s in args.seeds}
+               for r in runs}
     sigmas = None
     if args.sigma:
         for run in runs:
             for seed in args.seeds:
-                work_dir = osp.join(root, run['name'], f'seed{seed}')
+                work_dir = folder(run['name'], seed)
+                if work_dir in left_out:
+                    continue
                 if measure_sigma(osp.join(work_dir, 'config.py'), work_dir, args.epochs,
                                  splits[args.split]['query'], threads * args.jobs):
                     print(f'sigma of {run["name"]} seed {seed} failed: see {work_dir}/sigma.log')
-        sigmas = {r['name']: [v for v in (sigma_of(osp.join(root, r['name'], f'seed{s}'))
-                                          for s in args.seeds) if v is not None]
-                  for r in runs}
+        sigmas = {r['name']: [v for v in (sigma_of(folder(r['name'], s)) for s in args.seeds
+                                          if folder(r['name'], s) not in left_out)
+                              if v is not None] for r in runs}
     table = summarise(runs, results, args.epochs, args.split, sigmas)
     pairs = compare_pairs(runs, results, args.epochs)
     if pairs:
