@@ -147,7 +147,7 @@ def test_study_val_split_on_cifar10(cifar10_trees, tmp_path):
     with open(work_dir / 'gessl' / 'seed0' / 'feature_eval.json') as f:
         records = json.load(f)
     assert [r['epoch'] for r in records] == [0, 1]
-    assert f"{records[-1]['knn_acc']:.4f} ± 0.0000" in (work_dir / 'study.md').read_text()
+    assert f"| {records[-1]['knn_acc']:.4f} |" in (work_dir / 'study.md').read_text()
 
 
 def test_study_splits_of_a_spec_and_unknown_names(tmp_path):

@@ -19,24 +19,25 @@ spec's run); such a run outside ``--only`` is left out of the table, with a line
 
 ``--split val`` (the default, for choosing settings) pretrains on the dataset's ``train``
 split and evaluates on ``val`` (bank = ``train``); ``--split test`` (for reporting chosen
-settings) pretrains on ``trainval`` and evaluates on ``test`` (bank = ``trainval``): the split
-names of ``SklearnDigits`` and ``LocalCIFAR10/100``. A spec for a dataset with other split
-names defines ``splits = {'val': dict(pretrain=..., bank=..., query=...), 'test': ...}``
-(the keys are the choices of ``--split``). The splits are set on the config's
-``train_dataloader.dataset`` and on its ``FeatureEvalHook``'s ``bank`` and ``query``; a name
-the dataset does not have stops the study before anything trains. ``--only`` trains a
-subset. The table (every run of the spec that has results; mean ± standard deviation over
-seeds, and the seeds' min-max) is printed and written to ``DIR/study.md``, the curves to
-``DIR/study.json``. With ``--sigma``, each run's final checkpoint also gets its
-sigma-measurement (``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation
-split, lower is better), added to the table. Runs named ``<method>_gessl`` and
-``<method>_plain`` (and controls ``<method>_plain-<variant>``) are also compared seed by
-seed: GeSSL's accuracy gain at equal epochs, and the training time at which it first
-reaches the plain twin's final accuracy, as a fraction of the twin's training time. A last
-table gives every run's mean curve per epoch. Runs that carry a ``label`` (and, if the
-paper reports them, ``paper=dict(linear=..., knn=...)``) also get a table in the shape of the
-paper's Table 1: the paper's accuracies beside ours, in %. ``--dry-run`` trains nothing and
-tabulates what is there.
+settings) pretrains on ``trainval`` and evaluates on ``test`` (bank = ``trainval``): the
+split names of ``SklearnDigits`` and ``LocalCIFAR10/100``. A spec for a dataset with other
+split names defines ``splits = {'val': dict(pretrain=..., bank=..., query=...), 'test':
+...}`` (the keys are the choices of ``--split``). The splits are set on the config's
+``train_dataloader.dataset`` and on its ``FeatureEvalHook``'s ``bank`` and ``query``; a
+name the dataset does not have stops the study before anything trains. ``--only`` trains a
+subset. The table (every run of the spec that has results; mean ± the sample standard
+deviation over seeds, n - 1, and the seeds' min-max; one seed: its value alone) is printed
+and written to ``DIR/study.md``, the curves to ``DIR/study.json``. With ``--sigma``, each
+run's final checkpoint also gets its sigma-measurement
+(``tools/analysis/sigma_measure.py``, 5-way 5-shot tasks of the evaluation split, lower is
+better), added to the table. Runs named ``<method>_gessl`` and ``<method>_plain`` (and
+controls ``<method>_plain-<variant>``) are also compared seed by seed: GeSSL's accuracy
+gain at equal epochs, and the training time at which it first reaches the plain twin's
+final accuracy, as a fraction of the twin's training time. A last table gives every run's
+mean curve per epoch. Runs that carry a ``label`` (and, if the paper reports them,
+``paper=dict(linear=..., knn=...)``) also get a table in the shape of the paper's Table 1:
+the paper's accuracies beside ours, in %. ``--dry-run`` trains nothing and tabulates what
+is there.
 """
 import argparse
 import difflib
@@ -50,7 +51,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib.machinery import ModuleSpec
-from statistics import mean, pstdev
+from statistics import mean, stdev
 from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
@@ -259,6 +260,15 @@ def final_records(seeds: Dict[int, List[dict]], epochs: int) -> List[dict]:
     return [recs[-1] for recs in seeds.values() if recs and recs[-1]['epoch'] == epochs]
 
 
+def mean_sd(values: List[float], fmt: str = '.4f', unit: str = '',
+            signed: bool = False) -> str:
+    """``mean ± sd`` of ``values``: the sample standard deviation (n - 1; the seeds are a
+    sample of the method's runs), so a spread is not understated at 2-3 seeds; a single
+    value is shown alone: it has no spread."""
+    shown = f'{mean(values):{"+" if signed else ""}{fmt}}{unit}'
+    return shown if len(values) == 1 else f'{shown} ± {stdev(values):{fmt}}'
+
+
 def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epochs: int,
               split: str, sigmas: Optional[Dict[str, List[float]]] = None) -> str:
     header = ('setting', 'seeds', 'epochs', 'train s', f'5-NN ({split})',
@@ -274,11 +284,11 @@ def summarise(runs: List[dict], results: Dict[str, Dict[int, List[dict]]], epoch
         lin = [r['linear_acc'] for r in finals]
         row = (run['name'], str(len(finals)), str(epochs),
                f"{mean(r['train_time'] for r in finals):.0f}",
-               f'{mean(knn):.4f} ± {pstdev(knn):.4f}', f'{mean(lin):.4f} ± {pstdev(lin):.4f}',
+               mean_sd(knn), mean_sd(lin),
                f'{min(knn):.4f}-{max(knn):.4f}', f'{min(lin):.4f}-{max(lin):.4f}')
         if sigmas is not None:
             values = sigmas.get(run['name']) or []
-            row += (f'{mean(values):.3f} ± {pstdev(values):.3f}' if values else '-', )
+            row += (mean_sd(values, '.3f') if values else '-', )
         rows.append(row)
     return markdown_table(rows)
 
@@ -343,17 +353,17 @@ def compare_pairs(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
         cells = []
         for key in ('knn_acc', 'linear_acc'):
             gains = [results[gessl][s][-1][key] - results[plain][s][-1][key] for s in seeds]
-            cells.append(f'{100 * mean(gains):+.2f} ± {100 * pstdev(gains):.2f}')
+            cells.append(mean_sd([100 * g for g in gains], '.2f', signed=True))
         for key in ('knn_acc', 'linear_acc'):
             ratios = [time_to_reach(results[gessl][s], key, results[plain][s][-1][key])
                       for s in seeds]
             reached = [t / results[plain][s][-1]['train_time']
                        for t, s in zip(ratios, seeds) if t is not None]
-            cells.append(f'{mean(reached):.2f}x ± {pstdev(reached):.2f} '
-                         f'({len(reached)}/{len(seeds)})' if reached else '-')
+            cells.append(f'{mean_sd(reached, ".2f", "x")} ({len(reached)}/{len(seeds)})'
+                         if reached else '-')
         pace = [results[gessl][s][-1]['train_time'] / results[plain][s][-1]['train_time']
                 for s in seeds]
-        cells.append(f'{mean(pace):.2f}x ± {pstdev(pace):.2f}')
+        cells.append(mean_sd(pace, '.2f', 'x'))
         method, _, variant = plain.partition('_plain')
         rows.append((f'{method} (plain{variant})' if variant else method, str(len(seeds)),
                      *cells))
@@ -375,7 +385,7 @@ def paper_table(runs: List[dict], results: Dict[str, Dict[int, List[dict]]],
         paper = run.get('paper', {})
         ours = [[100 * r[key] for r in finals] for key in ('linear_acc', 'knn_acc')]
         rows.append((run['label'], paper.get('linear', '-'), paper.get('knn', '-'),
-                     *(f'{mean(v):.2f} ± {pstdev(v):.2f}' for v in ours), str(len(finals))))
+                     *(mean_sd(v, '.2f') for v in ours), str(len(finals))))
     if len(rows) == 1:
         return ''
     return markdown_table(rows)
@@ -450,7 +460,8 @@ def main() -> None:
         sigmas = {r['name']: [v for v in (sigma_of(folder(r['name'], s)) for s in args.seeds
                                           if folder(r['name'], s) not in left_out)
                               if v is not None] for r in runs}
-    table = summarise(runs, results, args.epochs, args.split, sigmas)
+    table = ('Mean ± sd over the seeds (the sample sd, n - 1; one seed: its value alone) and '
+             'the seeds\' min-max:\n\n' + summarise(runs, results, args.epochs, args.split, sigmas))
     pairs = compare_pairs(runs, results, args.epochs)
     if pairs:
         table += ('\n\nGains in points, times as a fraction of the plain twin\'s training '
